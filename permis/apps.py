@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PermisConfig(AppConfig):
+    name = "permis"
+    verbose_name = "Permis de visite"
