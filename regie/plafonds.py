@@ -1,0 +1,81 @@
+"""Caps on relatives' transfers (spec section 6), set per establishment.
+
+The same check runs when a transfer is initiated (with what is already pending) and
+again, under the account lock, when it is credited (`services.crediter_virement_proche`).
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from .exceptions import PlafondDepasse
+from .models import ZERO, CompteNominatif, Ecriture, NatureEcriture
+
+
+def _euros(montant: Decimal) -> str:
+    return f"{montant:.2f}".replace(".", ",") + " €"
+
+
+def subsides_du_mois(
+    compte: CompteNominatif, jour: datetime.date, emetteur: str | None = None
+) -> Decimal:
+    """Relatives' transfers credited in the calendar month of `jour`, reversals excluded."""
+    ecritures = Ecriture.objects.filter(
+        compte=compte,
+        nature=NatureEcriture.SUBSIDE_PROCHE,
+        date_operation__year=jour.year,
+        date_operation__month=jour.month,
+        contrepassee_par__isnull=True,
+    )
+    if emetteur is not None:
+        ecritures = ecritures.filter(emetteur=emetteur)
+    return ecritures.aggregate(total=Sum("montant"))["total"] or ZERO
+
+
+def verifier_plafonds(
+    *,
+    compte: CompteNominatif,
+    montant: Decimal,
+    emetteur: str,
+    jour: datetime.date,
+    en_attente: Decimal = ZERO,
+    en_attente_emetteur: Decimal = ZERO,
+) -> None:
+    """Raise PlafondDepasse, with the cap in the message, if `montant` breaks a cap.
+
+    `en_attente` / `en_attente_emetteur` are transfers initiated but not yet credited,
+    counted at initiation so that several pending transfers cannot pass a cap together.
+    """
+    etablissement = compte.detenu.etablissement
+    if montant > etablissement.plafond_par_virement:
+        raise PlafondDepasse(
+            "Le montant dépasse le plafond par virement fixé par l'établissement : "
+            f"{_euros(etablissement.plafond_par_virement)}.",
+            plafond="par_virement",
+            montant_plafond=etablissement.plafond_par_virement,
+        )
+    deja = subsides_du_mois(compte, jour) + en_attente
+    if deja + montant > etablissement.plafond_mensuel_par_detenu:
+        reste = max(etablissement.plafond_mensuel_par_detenu - deja, ZERO)
+        raise PlafondDepasse(
+            "Le montant dépasse le plafond mensuel fixé par l'établissement pour cette "
+            f"personne détenue : {_euros(etablissement.plafond_mensuel_par_detenu)} par mois "
+            f"(encore {_euros(reste)} possibles ce mois-ci).",
+            plafond="mensuel_detenu",
+            montant_plafond=etablissement.plafond_mensuel_par_detenu,
+            reste=reste,
+        )
+    plafond_emetteur = etablissement.plafond_mensuel_par_emetteur
+    if plafond_emetteur is not None and emetteur:
+        deja_emetteur = subsides_du_mois(compte, jour, emetteur) + en_attente_emetteur
+        if deja_emetteur + montant > plafond_emetteur:
+            reste = max(plafond_emetteur - deja_emetteur, ZERO)
+            raise PlafondDepasse(
+                "Le montant dépasse le plafond mensuel fixé par l'établissement pour un même "
+                f"proche : {_euros(plafond_emetteur)} par mois (encore {_euros(reste)} possibles "
+                "ce mois-ci).",
+                plafond="mensuel_emetteur",
+                montant_plafond=plafond_emetteur,
+                reste=reste,
+            )

@@ -1,0 +1,31 @@
+"""Test set-up shared by every test.
+
+The suite runs on PostgreSQL (DATABASE_URL, set by `make test`). Tests marked
+`postgres` need its locks, triggers and constraints: on another database they fail,
+they are never skipped.
+"""
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "transactional_db" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
+            "postgres"
+        ):
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_requis(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.fail(
+            "This test needs PostgreSQL: run it with DATABASE_URL=postgres://... (make test)."
+        )
+
+
+@pytest.fixture(autouse=True)
+def _medias_temporaires(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
