@@ -522,9 +522,16 @@ def debiter_part_disponible(
     )
     _compte_actif(compte)
     if montant > compte.part_disponible_libre:
+        bloque = compte.part_disponible_bloquee
         raise SoldeInsuffisant(
             f"Solde insuffisant sur la part disponible : {_euros(compte.part_disponible_libre)} "
-            f"disponibles pour un débit de {_euros(montant)}.",
+            f"disponibles pour un débit de {_euros(montant)}"
+            + (
+                f" ({_euros(bloque)} sont bloqués pour une dépense autorisée D.422 et ne sont "
+                "pas utilisables ; la part disponible non bloquée est insuffisante)."
+                if bloque
+                else "."
+            ),
             partie=Partie.PART_DISPONIBLE,
             disponible=compte.part_disponible_libre,
         )

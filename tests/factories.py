@@ -4,10 +4,11 @@ import datetime
 from decimal import Decimal
 
 import factory
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from comptes.models import Utilisateur
 from regie.models import Affectation, CompteNominatif, Detenu, Etablissement, StatutPenal
+from regie.roles import synchroniser_roles
 
 
 class EtablissementFactory(factory.django.DjangoModelFactory):
@@ -57,6 +58,8 @@ class UtilisateurFactory(factory.django.DjangoModelFactory):
 def agent(role: str, *etablissements, username: str | None = None) -> Utilisateur:
     """A staff member with `role` ("Régisseur" or "Chef d'établissement") attached to
     the given establishments."""
+    if not Group.objects.filter(name=role).exists():  # emptied by a transactional test
+        synchroniser_roles(Group, Permission)
     utilisateur = UtilisateurFactory(**({"username": username} if username else {}))
     utilisateur.groups.add(Group.objects.get(name=role))
     for etablissement in etablissements:

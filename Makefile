@@ -1,0 +1,40 @@
+# Pécule: one command to run the portal locally, one to run the tests.
+#   make run    set up and run the portal (SQLite, tasks in process, demo data)
+#   make test   set up and run the whole test suite (PostgreSQL and Redis on 127.0.0.1)
+#   make bench  run the benchmarks (PostgreSQL)
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pecule
+PORT ?= 8000
+
+.PHONY: install run test lint bench clean
+
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py donnees_demo --superutilisateur
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: install lint
+	DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/bench_regie.py
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

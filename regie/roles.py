@@ -1,0 +1,46 @@
+"""The staff roles and their permissions (created by migration 0003, and again by
+`synchroniser_roles` wherever the tables were emptied, such as transactional tests)."""
+
+VOIR = [
+    "view_etablissement",
+    "view_detenu",
+    "view_comptenominatif",
+    "view_ecriture",
+    "view_ligneecriture",
+    "view_autorisationd422",
+    "view_evenementd422",
+    "view_permissionsortie",
+    "view_compteurmensuel",
+]
+
+REGISSEUR = "Régisseur"
+CHEF_ETABLISSEMENT = "Chef d'établissement"
+
+ROLES = {
+    REGISSEUR: [
+        *VOIR,
+        "add_detenu",
+        "change_detenu",
+        "passer_ecriture",
+        "exporter_releve",
+        "add_autorisationd422",
+        "enregistrer_decision_magistrat",
+    ],
+    CHEF_ETABLISSEMENT: [
+        *VOIR,
+        "change_etablissement",
+        "decider_d422",
+        "fixer_permission_sortie",
+        "decider_deblocage_pecule",
+        "exporter_releve",
+    ],
+}
+
+
+def synchroniser_roles(group_model, permission_model) -> None:
+    """Create the role groups and give them exactly their permissions."""
+    for nom, codenames in ROLES.items():
+        groupe, _ = group_model.objects.get_or_create(name=nom)
+        groupe.permissions.set(
+            permission_model.objects.filter(content_type__app_label="regie", codename__in=codenames)
+        )
