@@ -17,13 +17,13 @@ $(VENV)/.installed: requirements.lock
 	$(PY) -m pip install --quiet -r requirements.lock
 	touch $@
 
-install: $(VENV)/.installed
+oidc/node_modules/.package-lock.json: oidc/package-lock.json
+	cd oidc && npm ci --no-audit --no-fund --loglevel=error
+
+install: $(VENV)/.installed oidc/node_modules/.package-lock.json
 
 run: install
-	mkdir -p var
-	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=1 $(PY) manage.py donnees_demo --superutilisateur
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) scripts/run-local.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

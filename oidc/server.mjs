@@ -54,6 +54,9 @@ function loadIdentities(file) {
 }
 
 async function main() {
+  if (typeof URL.parse !== 'function') {
+    throw new Error(`Node.js >= 20.18 is required (this is ${process.version})`);
+  }
   const settings = readSettings();
   const identities = loadIdentities(settings.identitiesFile);
   const { keys: signingKeys, source: keySource } = await loadSigningKeys(settings.jwksFile);

@@ -599,6 +599,27 @@ async function testingServerTests(server) {
     assert.equal((await verify(server, tokens.id_token, 'RS256')).payload.acr, 'eidas1');
   });
 
+  await test('logout accepts an expired id_token_hint (ID tokens live 60 s)', async () => {
+    await arm({ expired: true });
+    const { flow, tokens } = await fullFlow(server);
+    await assert.rejects(verify(server, tokens.id_token, 'RS256'), joseErrors.JWTExpired);
+    const state = randomString();
+    const out = await flow.browser.go(`${server.issuer}/session/end?${new URLSearchParams({
+      id_token_hint: tokens.id_token, state, post_logout_redirect_uri: POST_LOGOUT_URI,
+    })}`);
+    assert.equal(out.leftTo, `${POST_LOGOUT_URI}?state=${state}`);
+  });
+
+  await test('logout refuses a tampered id_token_hint', async () => {
+    await arm({ tamper_signature: true });
+    const { flow, tokens } = await fullFlow(server);
+    const out = await flow.browser.go(`${server.issuer}/session/end?${new URLSearchParams({
+      id_token_hint: tokens.id_token, state: 'x', post_logout_redirect_uri: POST_LOGOUT_URI,
+    })}`);
+    assert.equal(out.leftTo, undefined);
+    assert.equal(out.res.status, 400);
+  });
+
   await test('logout back to a random-port post_logout_redirect_uri, with the state', async () => {
     const { flow, tokens } = await fullFlow(server, { redirectUri: RANDOM_REDIRECT });
     const state = randomString();

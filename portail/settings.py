@@ -42,7 +42,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "dsfr",
+    "mozilla_django_oidc",
+    "axes",
     "rest_framework",
+    "drf_spectacular",
+    "import_export",
     "regie",
     "comptes",
     "permis",
@@ -59,7 +63,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Brute-force protection of the staff login (django-axes): 5 failures lock for 30 min.
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_ONLY_ADMIN_SITE = True
 
 ROOT_URLCONF = "portail.urls"
 
@@ -118,7 +131,42 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("PECULE_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "media/"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "portail:accueil_public"
+
+# FranceConnect v2 (spec 04-franceconnect.md). The defaults point at the local stand-in
+# (oidc/, started by `make run` and by the tests); production sets the real issuer.
+FRANCECONNECT_ISSUER = os.environ.get("FRANCECONNECT_ISSUER", "http://127.0.0.1:9090/api/v2")
+FRANCECONNECT_ACR = "eidas1"
+FRANCECONNECT_LEEWAY = int(os.environ.get("FRANCECONNECT_LEEWAY", "10"))
+FRANCECONNECT_LOGOUT_URL = f"{FRANCECONNECT_ISSUER}/session/end"
+OIDC_RP_CLIENT_ID = os.environ.get("FRANCECONNECT_CLIENT_ID", "pecule-local")
+OIDC_RP_CLIENT_SECRET = os.environ.get(
+    "FRANCECONNECT_CLIENT_SECRET",
+    "" if PRODUCTION else "pecule-local-secret-please-change-0123456789",
+)
+OIDC_OP_AUTHORIZATION_ENDPOINT = f"{FRANCECONNECT_ISSUER}/authorize"
+OIDC_OP_TOKEN_ENDPOINT = f"{FRANCECONNECT_ISSUER}/token"
+OIDC_OP_USER_ENDPOINT = f"{FRANCECONNECT_ISSUER}/userinfo"
+OIDC_OP_JWKS_ENDPOINT = f"{FRANCECONNECT_ISSUER}/jwks"
+OIDC_RP_SIGN_ALGO = os.environ.get("FRANCECONNECT_SIGN_ALGO", "ES256")
+OIDC_RP_SCOPES = "openid given_name family_name birthdate birthplace birthcountry email"
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": FRANCECONNECT_ACR}
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True
+OIDC_TOKEN_USE_BASIC_AUTH = False
+OIDC_CREATE_USER = True
+OIDC_TIMEOUT = 10
+OIDC_CALLBACK_CLASS = "comptes.views.RetourFranceConnect"
+LOGIN_REDIRECT_URL = "/espace/"
+LOGIN_REDIRECT_URL_FAILURE = "/connexion/erreur/"
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "comptes.auth.FranceConnectBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # Celery: Redis broker. Without CELERY_BROKER_URL, tasks run in process (local run).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
@@ -161,3 +209,20 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_RATES": {"systeme_information": "600/min"},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API Pécule pour les systèmes d'information des établissements",
+    "DESCRIPTION": "Permis de visite et situation des personnes détenues.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False

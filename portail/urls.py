@@ -1,5 +1,7 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+
+from comptes.urls import urlpatterns_oidc
 
 admin.site.site_header = "Pécule · Régie des comptes nominatifs"
 admin.site.site_title = "Pécule – back-office"
@@ -7,4 +9,7 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    *urlpatterns_oidc,
+    path("", include("comptes.urls")),
+    path("", include("portail.urls_pages")),
 ]

@@ -439,6 +439,10 @@ def crediter_virement_proche(
             f"{compte.detenu.prive_de_subsides_jusquau:%d/%m/%Y}."
         )
     if autorisation is not None:
+        reste = autorisation.montant_autorise - montant_recu_d422(autorisation)
+        excedent = montant - min(montant, max(reste, ZERO))
+        if excedent:
+            verifier_plafonds(compte=compte, montant=excedent, emetteur=emetteur, jour=jour)
         return encaisser_subside_d422(
             autorisation=autorisation,
             montant=montant,

@@ -29,3 +29,21 @@ def _postgres_requis(request):
 def _medias_temporaires(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture(scope="session")
+def fournisseur_oidc():
+    """The real local FranceConnect stand-in, started once for the session."""
+    from tests.oidc_stand_in import FournisseurOidc
+
+    fournisseur = FournisseurOidc()
+    yield fournisseur
+    fournisseur.arreter()
+
+
+@pytest.fixture
+def franceconnect(fournisseur_oidc, settings):
+    """The portal pointed at the stand-in; the stand-in's test hook cleared after the test."""
+    fournisseur_oidc.configurer(settings)
+    yield fournisseur_oidc
+    fournisseur_oidc.desarmer()

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
-import { errorPage, escapeHtml, loginPage, logoutPage, postLogoutPage } from './pages.mjs';
+import { errorPage, loginPage, logoutPage, postLogoutPage } from './pages.mjs';
 
 export const ACR = 'eidas1';
 export const ROUTES = {
@@ -435,4 +435,3 @@ export function buildInteractions({ provider, identities, readBody, log, debug }
   };
 }
 
-export { escapeHtml };

@@ -800,3 +800,29 @@ def test_solde_negatif_refuse_par_la_base(etablissement):
         CompteNominatif.objects.filter(pk=compte.pk).update(
             part_disponible=D("10.00"), part_disponible_bloquee=D("10.01")
         )
+
+
+def test_virement_d422_hors_plafond_mais_excedent_plafonne(regisseur):
+    etablissement = EtablissementFactory(
+        plafond_par_virement=D("100.00"), plafond_mensuel_par_detenu=D("200.00")
+    )
+    chef = agent("Chef d'établissement", etablissement)
+    regisseur = agent("Régisseur", etablissement)
+    detenu = DetenuFactory(etablissement=etablissement)
+    autorisation = _demande(detenu, regisseur, montant="500.00")
+    services.decider_d422(autorisation=autorisation, accorder=True, motif="ok", auteur=chef)
+
+    def virement(montant, source):
+        return services.crediter_virement_proche(
+            compte=detenu.compte, montant=D(montant), source=source, emetteur="proche:1",
+            motif="virement", auteur_systeme="test", date_operation=JUIN,
+            autorisation=autorisation,
+        )
+
+    virement("500.00", "v1")  # above the per-transfer cap, but authorised
+    with pytest.raises(PlafondDepasse):
+        virement("150.00", "v2")  # nothing left of the authorisation: 150 > 100 per transfer
+    virement("80.00", "v3")
+    detenu.compte.refresh_from_db()
+    assert detenu.compte.part_disponible_bloquee == D("500.00")
+    assert detenu.compte.part_disponible == D("580.00")
