@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "dsfr",
     "mozilla_django_oidc",
     "axes",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "import_export",
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 # Brute-force protection of the staff login (django-axes): 5 failures lock for 30 min.
@@ -226,3 +229,25 @@ SPECTACULAR_SETTINGS = {
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# A strict Content-Security-Policy with nonces on every public page. The admin (staff
+# only) keeps Django's own inline styles, so it is excluded from this policy and gets a
+# policy of its own in portail.middleware.
+_FRANCECONNECT_ORIGINE = "/".join(FRANCECONNECT_ISSUER.split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        # Chrome applies form-action to the redirects that follow a form: the FranceConnect
+        # button and the logout go on to FranceConnect.
+        "form-action": [SELF, _FRANCECONNECT_ORIGINE],
+    },
+}
