@@ -11,7 +11,7 @@ class MessageContactAdmin(admin.ModelAdmin):
     list_filter = ["statut", "envoye_le"]
     search_fields = ["sujet", "message", "email", "reference_virement"]
     readonly_fields = ["proche", "email", "sujet", "message", "reference_virement", "envoye_le"]
-    fields = readonly_fields + ["statut", "note_interne"]
+    fields = [*readonly_fields, "statut", "note_interne"]
 
     def has_add_permission(self, request):
         return False

@@ -9,7 +9,7 @@ class FormulaireDsfr:
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for nom, champ in self.fields.items():
+        for champ in self.fields.values():
             classe = "fr-select" if isinstance(champ.widget, forms.Select) else "fr-input"
             champ.widget.attrs.setdefault("class", classe)
 
