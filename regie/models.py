@@ -339,6 +339,14 @@ class AutorisationD422(models.Model):
     )
     reliquat = models.CharField("sort du reliquat", max_length=20, choices=ChoixReliquat.choices)
     date_demande = models.DateField("date de la demande écrite")
+    source = models.CharField(
+        "source",
+        max_length=200,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Identifie le formulaire ou le message qui a créé la demande (jamais deux fois).",
+    )
     statut = models.CharField(
         "statut", max_length=20, choices=StatutD422.choices, default=StatutD422.DEMANDEE
     )
@@ -414,7 +422,7 @@ class EvenementD422(models.Model):
         ordering = ["quand", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.quand:%d/%m/%Y %H:%M} {self.action}"
+        return f"{timezone.localtime(self.quand):%d/%m/%Y %H:%M} {self.action}"
 
 
 class NatureEcriture(models.TextChoices):
@@ -621,6 +629,7 @@ class PermissionSortie(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     fixee_le = models.DateTimeField(default=timezone.now)
+    source = models.CharField("source", max_length=200, unique=True, null=True, blank=True)
     date_sortie = models.DateField("date de la permission")
     statut = models.CharField(
         max_length=20, choices=StatutPermission.choices, default=StatutPermission.FIXEE

@@ -10,11 +10,8 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from .exceptions import PlafondDepasse
+from .formats import euros
 from .models import ZERO, CompteNominatif, Ecriture, NatureEcriture
-
-
-def _euros(montant: Decimal) -> str:
-    return f"{montant:.2f}".replace(".", ",") + " €"
 
 
 def subsides_du_mois(
@@ -51,7 +48,7 @@ def verifier_plafonds(
     if montant > etablissement.plafond_par_virement:
         raise PlafondDepasse(
             "Le montant dépasse le plafond par virement fixé par l'établissement : "
-            f"{_euros(etablissement.plafond_par_virement)}.",
+            f"{euros(etablissement.plafond_par_virement)}.",
             plafond="par_virement",
             montant_plafond=etablissement.plafond_par_virement,
         )
@@ -60,8 +57,8 @@ def verifier_plafonds(
         reste = max(etablissement.plafond_mensuel_par_detenu - deja, ZERO)
         raise PlafondDepasse(
             "Le montant dépasse le plafond mensuel fixé par l'établissement pour cette "
-            f"personne détenue : {_euros(etablissement.plafond_mensuel_par_detenu)} par mois "
-            f"(encore {_euros(reste)} possibles ce mois-ci).",
+            f"personne détenue : {euros(etablissement.plafond_mensuel_par_detenu)} par mois "
+            f"(encore {euros(reste)} possibles ce mois-ci).",
             plafond="mensuel_detenu",
             montant_plafond=etablissement.plafond_mensuel_par_detenu,
             reste=reste,
@@ -73,7 +70,7 @@ def verifier_plafonds(
             reste = max(plafond_emetteur - deja_emetteur, ZERO)
             raise PlafondDepasse(
                 "Le montant dépasse le plafond mensuel fixé par l'établissement pour un même "
-                f"proche : {_euros(plafond_emetteur)} par mois (encore {_euros(reste)} possibles "
+                f"proche : {euros(plafond_emetteur)} par mois (encore {euros(reste)} possibles "
                 "ce mois-ci).",
                 plafond="mensuel_emetteur",
                 montant_plafond=plafond_emetteur,

@@ -34,6 +34,7 @@ from .exceptions import (
     SoldeInsuffisant,
     SubsidesInterdits,
 )
+from .formats import euros
 from .models import (
     ZERO,
     Affectation,
@@ -92,7 +93,6 @@ LIBELLES_PARTIES = {
     Partie.PART_DISPONIBLE: "la part disponible",
 }
 SEUIL_FGTI = Decimal("500.00")
-ESPACE_FINE = "\u202f"
 
 
 # --- Input checks ---------------------------------------------------------------------
@@ -259,7 +259,7 @@ def _passer(
                 disponible = compte.part_disponible_libre
             raise SoldeInsuffisant(
                 f"Solde insuffisant sur {LIBELLES_PARTIES[partie]} : "
-                f"{_euros(disponible)} disponibles.",
+                f"{euros(disponible)} disponibles.",
                 partie=partie,
                 disponible=disponible,
             )
@@ -267,7 +267,7 @@ def _passer(
     if bloque < 0 or bloque > nouveaux[Partie.PART_DISPONIBLE]:
         raise SoldeInsuffisant(
             "Solde insuffisant sur la part disponible non bloquée : "
-            f"{_euros(libre_avant)} disponibles (les sommes D.422 bloquées ne peuvent "
+            f"{euros(libre_avant)} disponibles (les sommes D.422 bloquées ne peuvent "
             "servir qu'à la dépense autorisée).",
             partie=Partie.PART_DISPONIBLE,
             disponible=libre_avant,
@@ -336,15 +336,14 @@ def _bloque_pour(autorisation_pk: int) -> Decimal:
     )
 
 
-def _euros(montant: Decimal) -> str:
-    entier, _, decimales = f"{montant:.2f}".partition(".")
-    signe = "-" if entier.startswith("-") else ""
-    chiffres = entier.lstrip("-")
-    groupes = []
-    while chiffres:
-        groupes.insert(0, chiffres[-3:])
-        chiffres = chiffres[:-3]
-    return f"{signe}{ESPACE_FINE.join(groupes) or '0'},{decimales} €"
+def _source_libre(modele, source: str | None, message: str) -> None:
+    """Refuse a second record from the same source (under the row lock the caller holds,
+    or the unique constraint for two truly simultaneous requests)."""
+    if source is None:
+        return
+    deja = modele.objects.filter(source=source).first()
+    if deja is not None:
+        raise EcritureDejaPassee(f"{message} (n° {deja.pk}).", objet=deja)
 
 
 def _compte_actif(compte: CompteNominatif) -> None:
@@ -528,10 +527,10 @@ def debiter_part_disponible(
     if montant > compte.part_disponible_libre:
         bloque = compte.part_disponible_bloquee
         raise SoldeInsuffisant(
-            f"Solde insuffisant sur la part disponible : {_euros(compte.part_disponible_libre)} "
-            f"disponibles pour un débit de {_euros(montant)}"
+            f"Solde insuffisant sur la part disponible : {euros(compte.part_disponible_libre)} "
+            f"disponibles pour un débit de {euros(montant)}"
             + (
-                f" ({_euros(bloque)} sont bloqués pour une dépense autorisée D.422 et ne sont "
+                f" ({euros(bloque)} sont bloqués pour une dépense autorisée D.422 et ne sont "
                 "pas utilisables ; la part disponible non bloquée est insuffisante)."
                 if bloque
                 else "."
@@ -634,9 +633,15 @@ def debloquer_pecule_liberation(
 
 @transaction.atomic
 def fixer_permission_sortie(
-    *, compte: CompteNominatif, montant, date_sortie: datetime.date, auteur
+    *,
+    compte: CompteNominatif,
+    montant,
+    date_sortie: datetime.date,
+    auteur,
+    source: str | None = None,
 ) -> PermissionSortie:
-    """The head sets the cash handed out; refused if the part disponible does not hold it."""
+    """The head sets the cash handed out; refused if the part disponible does not hold it.
+    `source` (a form token) makes a second submit of the same form harmless."""
     montant = montant_valide(montant)
     compte = _verrouiller(compte.pk)
     verifier_droits(
@@ -649,12 +654,17 @@ def fixer_permission_sortie(
     if montant > compte.part_disponible_libre:
         raise SoldeInsuffisant(
             "La permission ne peut pas être accordée pour cette somme : la part disponible "
-            f"ne contient que {_euros(compte.part_disponible_libre)}.",
+            f"ne contient que {euros(compte.part_disponible_libre)}.",
             partie=Partie.PART_DISPONIBLE,
             disponible=compte.part_disponible_libre,
         )
+    _source_libre(PermissionSortie, source, "Cette permission a déjà été enregistrée")
     return PermissionSortie.objects.create(
-        compte=compte, montant_fixe=montant, date_sortie=date_sortie, fixee_par=auteur
+        compte=compte,
+        montant_fixe=montant,
+        date_sortie=date_sortie,
+        fixee_par=auteur,
+        source=source,
     )
 
 
@@ -773,9 +783,12 @@ def demander_d422(
     date_demande: datetime.date,
     auteur,
     emetteur_ref: str = "",
+    source: str | None = None,
 ) -> AutorisationD422:
-    """Record the detainee's written request (amount, purpose, sender, remainder)."""
+    """Record the detainee's written request (amount, purpose, sender, remainder).
+    `source` (a form token) makes a second submit of the same form harmless."""
     montant = montant_valide(montant, libelle="Le montant demandé")
+    detenu = _verrouiller(detenu.compte.pk).detenu  # serialises requests on this detainee
     verifier_droits(
         auteur, detenu.etablissement, "regie.add_autorisationd422", "enregistrer une demande D.422"
     )
@@ -785,7 +798,9 @@ def demander_d422(
         raise OperationInterdite("L'objet de la dépense et l'émetteur attendu sont obligatoires.")
     if reliquat not in ChoixReliquat.values:
         raise OperationInterdite("Le sort du reliquat doit être choisi.")
+    _source_libre(AutorisationD422, source, "Cette demande a déjà été enregistrée")
     autorisation = AutorisationD422.objects.create(
+        source=source,
         detenu=detenu,
         etablissement=detenu.etablissement,
         montant_autorise=montant,
@@ -796,7 +811,7 @@ def demander_d422(
         date_demande=date_demande,
         enregistree_par=auteur,
     )
-    _journal_d422(autorisation, auteur, "demande", f"{_euros(montant)} – {autorisation.objet}")
+    _journal_d422(autorisation, auteur, "demande", f"{euros(montant)} – {autorisation.objet}")
     return autorisation
 
 
@@ -955,7 +970,7 @@ def encaisser_subside_d422(
         autorisation,
         auteur,
         "reception",
-        f"{_euros(exonere)} bloqués" + (f", {_euros(excedent)} répartis" if excedent else ""),
+        f"{euros(exonere)} bloqués" + (f", {euros(excedent)} répartis" if excedent else ""),
     )
     return ecriture
 
@@ -983,7 +998,7 @@ def payer_depense_d422(
     bloque = _bloque_pour(autorisation.pk)
     if montant > bloque:
         raise SoldeInsuffisant(
-            f"La somme bloquée pour cette autorisation n'est que de {_euros(bloque)}.",
+            f"La somme bloquée pour cette autorisation n'est que de {euros(bloque)}.",
             partie=Partie.PART_DISPONIBLE,
             disponible=bloque,
         )
@@ -1002,7 +1017,7 @@ def payer_depense_d422(
         piece=piece,
         autorisation=autorisation,
     )
-    _journal_d422(autorisation, auteur, "depense", f"{_euros(montant)} – {motif.strip()}")
+    _journal_d422(autorisation, auteur, "depense", f"{euros(montant)} – {motif.strip()}")
     return ecriture
 
 
@@ -1069,7 +1084,7 @@ def cloturer_d422(
         autorisation,
         auteur,
         "cloture",
-        f"Reliquat : {_euros(ecriture.montant if ecriture else ZERO)}",
+        f"Reliquat : {euros(ecriture.montant if ecriture else ZERO)}",
     )
     return ecriture
 
@@ -1238,7 +1253,7 @@ def liquider_a_la_liberation(
     p1 = compte.parties_civiles
     if sort_parties_civiles == SortPartiesCiviles.FGTI and p1 <= SEUIL_FGTI:
         raise OperationInterdite(
-            f"La part des parties civiles ({_euros(p1)}) ne dépasse pas 500 € : "
+            f"La part des parties civiles ({euros(p1)}) ne dépasse pas 500 € : "
             "elle n'est pas versée au FGTI."
         )
     if (
@@ -1318,7 +1333,7 @@ def rembourser(
     deja = ecriture.remboursements.aggregate(total=Sum("montant"))["total"] or ZERO
     if montant > ecriture.montant - deja:
         raise OperationInterdite(
-            f"Le remboursement dépasse le débit d'origine : {_euros(ecriture.montant - deja)} "
+            f"Le remboursement dépasse le débit d'origine : {euros(ecriture.montant - deja)} "
             "remboursables."
         )
     return _passer(

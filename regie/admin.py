@@ -1,0 +1,578 @@
+"""The régisseurs' back-office in the Django admin.
+
+- Every ModelAdmin shows only the establishments the user is attached to
+  (`selectors.etablissements_geres`); another establishment's object, or a missing one,
+  is a 404. A superuser sees everything.
+- Nothing is ever deleted, and the ledger is read-only: money is corrected by reversing
+  entries, through `regie.services`.
+- Movements of money and D.422 steps go through the forms of `regie.admin_views`, which
+  call `regie.services`.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path
+from django.utils.html import format_html
+
+from . import admin_views, selectors, services
+from .exceptions import RegieError
+from .models import (
+    Affectation,
+    AutorisationD422,
+    CompteNominatif,
+    Detenu,
+    Ecriture,
+    Etablissement,
+    EvenementD422,
+    LigneEcriture,
+    PermissionSortie,
+)
+
+# How each model reaches the establishments that may see it. Several paths are OR-ed.
+PERIMETRES = {
+    Etablissement: ("pk",),
+    Detenu: ("etablissement",),
+    CompteNominatif: ("detenu__etablissement",),
+    # The entries the régie booked, and the whole history of the accounts it now keeps.
+    Ecriture: ("etablissement", "compte__detenu__etablissement"),
+    # Where the request is managed now, and the history of its detainees.
+    AutorisationD422: ("etablissement", "detenu__etablissement"),
+    PermissionSortie: ("compte__detenu__etablissement",),
+    Affectation: ("etablissement",),
+}
+
+
+def dans_le_perimetre(queryset, utilisateur):
+    """`queryset` restricted to what `utilisateur` may see (everything for a superuser)."""
+    if utilisateur.is_superuser:
+        return queryset
+    chemins = PERIMETRES.get(queryset.model)
+    if chemins is None:
+        return queryset
+    etablissements = selectors.etablissements_geres(utilisateur)
+    condition = Q()
+    for chemin in chemins:
+        condition |= Q(**{f"{chemin}__in": etablissements})
+    return queryset.filter(condition)
+
+
+class PerimetreRegieMixin:
+    """Scoping by establishment, real 404s, no deletion, French decimal input."""
+
+    formfield_overrides = {models.DecimalField: {"localize": True}}
+
+    def get_queryset(self, request):
+        return dans_le_perimetre(super().get_queryset(request), request.user)
+
+    def get_object(self, request, object_id, from_field=None):
+        # Django redirects to the index with a message for a missing object; an object
+        # outside the user's establishments must not even be acknowledged: 404.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404(f"{self.opts.verbose_name.capitalize()} introuvable.")
+        return obj
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model in PERIMETRES and "queryset" not in kwargs:
+            kwargs["queryset"] = dans_le_perimetre(
+                db_field.related_model._default_manager.all(), request.user
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class LectureSeuleMixin:
+    """Rows only the services write: visible, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def lien_compte(compte_id, libelle) -> str:
+    return format_html('<a href="{}">{}</a>', admin_views.url_compte(compte_id), libelle)
+
+
+# --- Establishments -------------------------------------------------------------------
+
+
+@admin.register(Etablissement)
+class EtablissementAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+    list_display = [
+        "nom",
+        "code",
+        "plafond_par_virement",
+        "plafond_mensuel_par_detenu",
+        "plafond_mensuel_par_emetteur",
+    ]
+    search_fields = ["nom", "code"]
+    fieldsets = [
+        (None, {"fields": ["code", "nom"]}),
+        ("Compte de la régie", {"fields": ["regie_titulaire", "regie_iban"]}),
+        (
+            "Plafonds des virements des proches",
+            {
+                "fields": [
+                    "plafond_par_virement",
+                    "plafond_mensuel_par_detenu",
+                    "plafond_mensuel_par_emetteur",
+                ],
+                "description": "Fixés par le chef d'établissement. Ils sont vérifiés à "
+                "l'initiation du virement et de nouveau à son crédit.",
+            },
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["code"] if obj is not None else []
+
+
+# --- Detainees ------------------------------------------------------------------------
+
+CHAMPS_IDENTITE = ["etablissement", "numero_ecrou", "nom", "prenoms", "date_naissance"]
+CHAMPS_REPARTITION = [
+    "statut_penal",
+    "regime",
+    "victimes_indemnisees_ou_absentes",
+    "creance_alimentaire_executoire",
+    "decision_jap_sans_parties_civiles",
+    "prive_de_subsides_jusquau",
+]
+
+
+@admin.register(Detenu)
+class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+    list_display = [
+        "nom",
+        "prenoms",
+        "numero_ecrou",
+        "etablissement",
+        "statut_penal",
+        "regime",
+        "libere_le",
+        "compte_nominatif",
+    ]
+    list_filter = [
+        ("etablissement", admin.RelatedOnlyFieldListFilter),
+        "statut_penal",
+        "regime",
+        ("libere_le", admin.EmptyFieldListFilter),
+    ]
+    list_select_related = ["etablissement", "compte"]
+    search_fields = ["nom", "prenoms", "numero_ecrou"]
+
+    def get_fieldsets(self, request, obj=None):
+        identite = [*CHAMPS_IDENTITE] + (["libere_le"] if obj is not None else [])
+        return [
+            ("Identité et écrou", {"fields": identite}),
+            (
+                "Éléments de la répartition",
+                {
+                    "fields": CHAMPS_REPARTITION,
+                    "description": "Ces éléments décident de la répartition des prochaines "
+                    "recettes (D. 332-12, D. 424-1) et des virements autorisés.",
+                },
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The establishment and the écrou number change only through a transfer; the
+        # release date only through the liquidation.
+        return [*CHAMPS_IDENTITE, "libere_le"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.libere_le is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        etablissements = selectors.etablissements_geres(request.user)
+        if "etablissement" not in initial and etablissements.count() == 1:
+            initial["etablissement"] = etablissements.get().pk
+        return initial
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            champs = [champ for champ in form.changed_data if champ in CHAMPS_REPARTITION]
+            if champs:
+                obj.save(update_fields=champs)
+            return
+        # The écrou opens the compte nominatif: always through the service.
+        identite = {
+            champ: valeur for champ, valeur in form.cleaned_data.items() if champ != "etablissement"
+        }
+        detenu = services.ecrouer(
+            etablissement=form.cleaned_data["etablissement"], auteur=request.user, **identite
+        )
+        obj.pk = detenu.pk
+        obj._state.adding = False
+        obj._state.db = detenu._state.db
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (RegieError, ValidationError) as exc:
+            message = exc.message if isinstance(exc, RegieError) else "; ".join(exc.messages)
+            self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(
+            request,
+            f"{obj.nom} {obj.prenoms} est écroué(e) ; son compte nominatif est ouvert.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(admin_views.url_compte(obj.compte.pk))
+
+    @admin.display(description="compte nominatif")
+    def compte_nominatif(self, obj):
+        compte = getattr(obj, "compte", None)
+        return lien_compte(compte.pk, "Voir le compte") if compte else "–"
+
+
+# --- Accounts -------------------------------------------------------------------------
+
+
+@admin.register(CompteNominatif)
+class CompteNominatifAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+    list_display = [
+        "detenu",
+        "etablissement",
+        "parties_civiles",
+        "pecule_liberation",
+        "part_disponible",
+        "part_disponible_bloquee",
+        "cloture_le",
+    ]
+    list_filter = [("detenu__etablissement", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["detenu__etablissement"]
+    search_fields = ["detenu__nom", "detenu__prenoms", "detenu__numero_ecrou"]
+    ordering = ["detenu__nom", "detenu__prenoms", "pk"]
+
+    @admin.display(description="établissement", ordering="detenu__etablissement__nom")
+    def etablissement(self, obj):
+        return obj.detenu.etablissement.nom
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return admin_views.page_compte(self, request, object_id)
+
+    def get_urls(self):
+        def vue(fonction):
+            def appel(request, *args, **kwargs):
+                return fonction(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(appel)
+
+        operations = [
+            ("releve.csv", admin_views.export_releve, "releve"),
+            ("recette/", admin_views.recette, "recette"),
+            ("debit/", admin_views.debit, "debit"),
+            ("parties-civiles/", admin_views.parties_civiles, "parties_civiles"),
+            ("deblocage-pecule/", admin_views.deblocage_pecule, "deblocage"),
+            ("permission/", admin_views.fixer_permission, "permission"),
+            (
+                "permission/<int:permission_id>/remise/",
+                admin_views.remise_permission,
+                "permission_remise",
+            ),
+            (
+                "permission/<int:permission_id>/retour/",
+                admin_views.retour_permission,
+                "permission_retour",
+            ),
+            ("transfert/", admin_views.transfert, "transfert"),
+            ("liberation/", admin_views.liberation, "liberation"),
+            ("contrepassation/", admin_views.contrepassation, "contrepassation"),
+            ("remboursement/", admin_views.remboursement, "remboursement"),
+        ]
+        return [
+            path(f"<int:object_id>/{route}", vue(fonction), name=f"regie_comptenominatif_{nom}")
+            for route, fonction, nom in operations
+        ] + super().get_urls()
+
+
+# --- Ledger (read-only) ---------------------------------------------------------------
+
+
+class LigneEcritureInline(LectureSeuleMixin, admin.TabularInline):
+    model = LigneEcriture
+    template = "admin/regie/inline_lecture.html"
+    fields = ["partie", "contrepartie", "montant", "bloque_d422"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Ecriture)
+class EcritureAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "date_operation",
+        "nature",
+        "compte_lie",
+        "montant",
+        "etablissement",
+        "auteur_affiche",
+    ]
+    list_display_links = ["pk", "date_operation"]
+    list_filter = [
+        "nature",
+        ("etablissement", admin.RelatedOnlyFieldListFilter),
+        "date_operation",
+    ]
+    list_select_related = ["compte__detenu", "etablissement", "auteur"]
+    search_fields = [
+        "compte__detenu__nom",
+        "compte__detenu__numero_ecrou",
+        "source",
+        "piece",
+        "motif",
+    ]
+    date_hierarchy = "date_operation"
+    inlines = [LigneEcritureInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "compte_lie",
+                    "etablissement",
+                    "nature",
+                    "montant",
+                    "date_operation",
+                    "cree_le",
+                    "auteur_affiche",
+                    "motif",
+                    "piece",
+                    "source",
+                    "emetteur",
+                ]
+            },
+        ),
+        (
+            "Répartition et liens",
+            {
+                "fields": [
+                    "montant_soumis",
+                    "mois_repartition",
+                    "autorisation_d422",
+                    "contrepasse",
+                    "rembourse",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = ["compte_lie", "auteur_affiche"]
+
+    @admin.display(description="compte nominatif")
+    def compte_lie(self, obj):
+        return lien_compte(obj.compte_id, obj.compte.detenu)
+
+    @admin.display(description="auteur")
+    def auteur_affiche(self, obj):
+        return admin_views.nom_auteur(obj)
+
+
+# --- D.422 ----------------------------------------------------------------------------
+
+# Labels of the `action` codes written by the services in the D.422 log.
+ETAPES_D422 = {
+    "demande": "Demande enregistrée",
+    "decision_magistrat": "Décision du magistrat",
+    "autorisation": "Autorisation du chef d'établissement",
+    "refus": "Refus du chef d'établissement",
+    "reception": "Somme reçue",
+    "depense": "Dépense payée",
+    "cloture": "Clôture",
+    "renonciation": "Renonciation",
+    "transfert": "Transfert",
+}
+
+
+class EvenementD422Inline(LectureSeuleMixin, admin.TabularInline):
+    model = EvenementD422
+    template = "admin/regie/inline_lecture.html"
+    fields = ["quand", "auteur_nom", "etape", "details"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "journal des étapes"
+
+    @admin.display(description="auteur")
+    def auteur_nom(self, obj):
+        if obj.auteur is None:
+            return "Traitement automatique"
+        return obj.auteur.get_full_name() or obj.auteur.get_username()
+
+    @admin.display(description="étape")
+    def etape(self, obj):
+        return ETAPES_D422.get(obj.action, obj.action)
+
+
+@admin.register(AutorisationD422)
+class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "detenu",
+        "montant_autorise",
+        "statut",
+        "date_demande",
+        "enregistree_par",
+        "decidee_par",
+        "etablissement",
+    ]
+    list_display_links = ["pk", "detenu"]
+    list_filter = ["statut", ("etablissement", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["detenu", "etablissement", "enregistree_par", "decidee_par"]
+    search_fields = ["detenu__nom", "detenu__numero_ecrou", "objet", "emetteur_attendu"]
+    inlines = [EvenementD422Inline]
+    fieldsets = [
+        (
+            "Demande écrite",
+            {
+                "fields": [
+                    "detenu",
+                    "etablissement",
+                    "montant_autorise",
+                    "objet",
+                    "emetteur_attendu",
+                    "emetteur_ref",
+                    "reliquat",
+                    "date_demande",
+                    "enregistree_par",
+                    "enregistree_le",
+                ]
+            },
+        ),
+        (
+            "Décision du magistrat (personne prévenue)",
+            {
+                "fields": [
+                    "magistrat_decision",
+                    "magistrat_nom",
+                    "magistrat_reference",
+                    "magistrat_date",
+                ]
+            },
+        ),
+        (
+            "Décision du chef d'établissement",
+            {"fields": ["statut", "decidee_par", "decidee_le", "motif_decision"]},
+        ),
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        # The request is changed only through its steps (services).
+        return False
+
+    def add_view(self, request, form_url="", extra_context=None):
+        detenus = dans_le_perimetre(Detenu.objects.all(), request.user).filter(
+            libere_le__isnull=True
+        )
+        return admin_views.demande_d422(self, request, detenus)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        contexte = dict(extra_context or {})
+        autorisation = self.get_object(request, object_id)
+        if self.has_view_permission(request, autorisation):
+            contexte.update(admin_views.faits_d422(autorisation))
+            contexte["actions_d422"] = admin_views.actions_d422(request, autorisation)
+        return super().change_view(request, object_id, form_url, contexte)
+
+    def get_urls(self):
+        def vue(fonction):
+            def appel(request, *args, **kwargs):
+                return fonction(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(appel)
+
+        operations = [
+            ("magistrat/", admin_views.decision_magistrat, "magistrat"),
+            ("decision/", admin_views.decision_d422, "decision"),
+            ("subside/", admin_views.subside_d422, "subside"),
+            ("depense/", admin_views.depense_d422, "depense"),
+            ("cloture/", admin_views.cloture_d422, "cloture"),
+            ("renonciation/", admin_views.renonciation_d422, "renonciation"),
+        ]
+        return [
+            path(f"<int:object_id>/{route}", vue(fonction), name=f"regie_autorisationd422_{nom}")
+            for route, fonction, nom in operations
+        ] + super().get_urls()
+
+
+# --- Permissions de sortir (read-only; handled from the account page) -----------------
+
+
+@admin.register(PermissionSortie)
+class PermissionSortieAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+    list_display = [
+        "date_sortie",
+        "compte_lie",
+        "montant_fixe",
+        "statut",
+        "montant_rapporte",
+        "fixee_par",
+    ]
+    list_filter = ["statut"]
+    list_select_related = ["compte__detenu", "fixee_par"]
+    search_fields = ["compte__detenu__nom", "compte__detenu__numero_ecrou"]
+    ordering = ["-date_sortie", "-pk"]
+    fields = [
+        "compte_lie",
+        "date_sortie",
+        "montant_fixe",
+        "fixee_par",
+        "fixee_le",
+        "statut",
+        "ecriture_remise",
+        "montant_rapporte",
+        "ecriture_retour",
+    ]
+    readonly_fields = ["compte_lie"]
+
+    @admin.display(description="compte nominatif")
+    def compte_lie(self, obj):
+        return lien_compte(obj.compte_id, obj.compte.detenu)
+
+
+# --- Staff assignments (superusers only) ----------------------------------------------
+
+
+@admin.register(Affectation)
+class AffectationAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+    list_display = ["utilisateur", "etablissement"]
+    list_filter = [("etablissement", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["utilisateur", "etablissement"]
+    search_fields = ["utilisateur__username", "utilisateur__last_name", "etablissement__nom"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        # Removing someone from an establishment is how access is withdrawn; it moves
+        # no money. Superusers only.
+        return request.user.is_active and request.user.is_superuser

@@ -1,0 +1,17 @@
+"""How amounts read in French, the same in the admin, the services' messages and the PDFs."""
+
+from decimal import Decimal
+
+ESPACE_FINE = "\u202f"
+
+
+def euros(montant: Decimal | None) -> str:
+    """Decimal("12345.5") -> "12 345,50 €" (narrow no-break space, decimal comma)."""
+    entier, _, decimales = f"{(montant or Decimal(0)):.2f}".partition(".")
+    signe = "-" if entier.startswith("-") else ""
+    chiffres = entier.lstrip("-")
+    groupes = []
+    while chiffres:
+        groupes.insert(0, chiffres[-3:])
+        chiffres = chiffres[:-3]
+    return f"{signe}{ESPACE_FINE.join(groupes) or '0'},{decimales} €"

@@ -1,0 +1,472 @@
+"""Forms of the régie back-office (Django admin).
+
+They only check the shape of the input (amounts in euros with two decimals, required
+reason, dates) and carry the idempotency token; every rule of the régie is applied by
+`regie.services`, which the admin views call with the cleaned data.
+"""
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from . import services
+from .models import (
+    ChoixReliquat,
+    DecisionMagistrat,
+    Detenu,
+    Ecriture,
+    Etablissement,
+    NatureEcriture,
+)
+
+CENT = Decimal("0.01")
+
+NATURES_RECETTE = [
+    NatureEcriture.SUBSIDE_PROCHE,
+    NatureEcriture.SALAIRE,
+    NatureEcriture.FORMATION,
+    NatureEcriture.NUMERAIRE_ECROU,
+    NatureEcriture.AUTRE_RECETTE,
+    NatureEcriture.CAPITAL_RENTE_AT,
+]
+NATURES_DEBIT = [
+    NatureEcriture.CANTINE,
+    NatureEcriture.LOCATION,
+    NatureEcriture.VIREMENT_SORTANT,
+    NatureEcriture.REMISE_DETENU,
+    NatureEcriture.AUTRE_DEBIT,
+]
+
+
+def _choix(natures) -> list[tuple[str, str]]:
+    return [(nature.value, nature.label) for nature in natures]
+
+
+def _aujourdhui() -> datetime.date:
+    return timezone.localdate()
+
+
+def jeton_neuf() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+class MontantField(forms.DecimalField):
+    """An amount in euros: positive, at most two decimals, comma or point accepted."""
+
+    def __init__(self, *, label="Montant (€)", autoriser_zero=False, **kwargs):
+        minimum = Decimal("0.00") if autoriser_zero else CENT
+        message_minimum = (
+            "Le montant ne peut pas être négatif."
+            if autoriser_zero
+            else "Le montant doit être strictement positif."
+        )
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "required": "Indiquez le montant.",
+                "invalid": "Saisissez un montant en euros, par exemple 12,50.",
+                "min_value": message_minimum,
+                "max_decimal_places": "Le montant ne peut pas avoir plus de deux décimales "
+                "(centimes).",
+                "max_digits": "Le montant est trop élevé.",
+                "max_whole_digits": "Le montant est trop élevé.",
+            },
+        )
+        super().__init__(
+            label=label,
+            max_digits=12,
+            decimal_places=2,
+            min_value=minimum,
+            localize=True,
+            **kwargs,
+        )
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.widget.attrs.setdefault("autocomplete", "off")
+
+    def to_python(self, value):
+        montant = super().to_python(value)
+        # "12,50" and "12,500" are the same amount; "12,505" keeps its three decimals
+        # and is refused by the validators.
+        if montant is not None and montant.is_finite() and montant == montant.quantize(CENT):
+            montant = montant.quantize(CENT)
+        return montant
+
+
+class DateFrancaiseInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def champ_date(label: str, *, required=True, initial=_aujourdhui, help_text="") -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        initial=initial,
+        widget=DateFrancaiseInput(),
+        help_text=help_text,
+        error_messages={
+            "required": "Indiquez la date.",
+            "invalid": "Saisissez une date valide (jj/mm/aaaa).",
+        },
+    )
+
+
+class FormulaireRegie(forms.Form):
+    """Every form of the back-office carries a one-time token, generated when the form
+    is displayed, that identifies the submission: a double submit books once."""
+
+    jeton = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=jeton_neuf,
+        error_messages={
+            "required": "Ce formulaire a expiré : rechargez la page et recommencez.",
+            "invalid": "Ce formulaire a expiré : rechargez la page et recommencez.",
+        },
+    )
+
+    required_css_class = "required"
+
+    @property
+    def source(self) -> str:
+        """The ledger `source` of the movement: unique per displayed form."""
+        return f"admin:{self.cleaned_data['jeton']}"
+
+
+class MotifSeulMixin(forms.Form):
+    motif = forms.CharField(
+        label="Motif",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        error_messages={"required": "Le motif de l'opération est obligatoire."},
+    )
+
+    def clean_motif(self):
+        motif = self.cleaned_data["motif"].strip()
+        if not motif:
+            raise forms.ValidationError("Le motif de l'opération est obligatoire.")
+        return motif
+
+
+class MotifMixin(MotifSeulMixin):
+    piece = forms.CharField(
+        label="Pièce justificative",
+        required=False,
+        max_length=200,
+        help_text="Référence de la pièce (bon de cantine, bulletin de paie, réquisition…).",
+    )
+
+
+class DateOperationMixin(forms.Form):
+    date_operation = champ_date("Date d'opération")
+
+    def clean_date_operation(self):
+        jour = self.cleaned_data["date_operation"]
+        if jour > _aujourdhui():
+            raise forms.ValidationError("La date d'opération ne peut pas être dans le futur.")
+        return jour
+
+
+# --- Account movements ----------------------------------------------------------------
+
+
+class RecetteForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+    nature = forms.ChoiceField(label="Nature de la recette", choices=_choix(NATURES_RECETTE))
+    montant = MontantField()
+    emetteur = forms.CharField(
+        label="Émetteur",
+        required=False,
+        max_length=100,
+        help_text="Facultatif : qui a versé la somme (proche, employeur…).",
+    )
+    field_order = ["nature", "montant", "date_operation", "emetteur", "motif", "piece"]
+
+
+class DebitForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+    nature = forms.ChoiceField(label="Nature du débit", choices=_choix(NATURES_DEBIT))
+    montant = MontantField()
+    field_order = ["nature", "montant", "date_operation", "motif", "piece"]
+
+
+class PaiementPartiesCivilesForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+    montant = MontantField()
+    beneficiaire = forms.CharField(
+        label="Bénéficiaire",
+        max_length=200,
+        help_text="Partie civile ou créancier d'aliments (les créanciers d'aliments d'abord).",
+        error_messages={"required": "Le bénéficiaire du paiement est obligatoire."},
+    )
+    field_order = ["montant", "beneficiaire", "date_operation", "motif", "piece"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["piece"].help_text = "Référence de la réquisition du procureur (D. 332-11)."
+
+
+class DeblocagePeculeForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+    montant = MontantField()
+    field_order = ["montant", "date_operation", "motif", "piece"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["motif"].help_text = (
+            "Dépenses de réinsertion justifiées, dans le cadre d'un aménagement de peine "
+            "sous écrou (D. 424-3)."
+        )
+
+
+class FixerPermissionForm(FormulaireRegie):
+    montant = MontantField(label="Somme remise pour la permission (€)")
+    date_sortie = champ_date("Date de la permission de sortir", initial=None)
+
+
+class RemisePermissionForm(FormulaireRegie):
+    date_operation = champ_date("Date de la remise")
+
+
+class RetourPermissionForm(FormulaireRegie):
+    montant_rapporte = MontantField(label="Somme rapportée (€)", autoriser_zero=True)
+    date_operation = champ_date("Date du retour")
+
+
+class TransfertForm(FormulaireRegie):
+    vers = forms.ModelChoiceField(
+        label="Établissement de destination",
+        queryset=Etablissement.objects.none(),
+        error_messages={
+            "required": "Choisissez l'établissement de destination.",
+            "invalid_choice": "Choisissez un établissement de la liste.",
+        },
+    )
+    nouveau_numero_ecrou = forms.CharField(
+        label="Numéro d'écrou dans l'établissement de destination", max_length=20
+    )
+    date_operation = champ_date("Date du transfert")
+
+    def __init__(self, *args, detenu: Detenu, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any other prison of the administration may receive the detainee.
+        self.fields["vers"].queryset = Etablissement.objects.exclude(pk=detenu.etablissement_id)
+
+
+class LiberationForm(FormulaireRegie):
+    SORTS = [
+        (
+            services.SortPartiesCiviles.CONSERVER,
+            "Conserver sur le compte pour les parties civiles et les créanciers",
+        ),
+        (
+            services.SortPartiesCiviles.FGTI,
+            "Verser au Fonds de garantie (FGTI), au-delà de 500 €",
+        ),
+        (
+            services.SortPartiesCiviles.REMETTRE,
+            "Remettre à la personne (aucune victime ni aucun créancier n'a de droit)",
+        ),
+    ]
+    date_liberation = champ_date("Date de la libération")
+    sort_parties_civiles = forms.ChoiceField(
+        label="Part des parties civiles",
+        choices=SORTS,
+        initial=services.SortPartiesCiviles.CONSERVER,
+        widget=forms.RadioSelect,
+    )
+
+
+class ChoixEcritureField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Ecriture) -> str:
+        montant = f"{obj.montant:.2f}".replace(".", ",")
+        return (
+            f"n° {obj.pk} du {obj.date_operation:%d/%m/%Y} – {obj.get_nature_display()} – "
+            f"{montant} € – {obj.motif[:60]}"
+        )
+
+
+class ContrepassationForm(FormulaireRegie, MotifSeulMixin):
+    ecriture = ChoixEcritureField(
+        label="Écriture à contre-passer",
+        queryset=Ecriture.objects.none(),
+        error_messages={
+            "required": "Choisissez l'écriture à contre-passer.",
+            "invalid_choice": "Cette écriture ne peut pas être contre-passée.",
+        },
+    )
+
+    def __init__(self, *args, compte, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ecriture"].queryset = compte.ecritures.filter(
+            nature__in=services.NATURES_CONTREPASSABLES, contrepassee_par__isnull=True
+        ).order_by("-date_operation", "-pk")
+
+
+class RemboursementForm(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
+    ecriture = ChoixEcritureField(
+        label="Débit à rembourser",
+        queryset=Ecriture.objects.none(),
+        error_messages={
+            "required": "Choisissez le débit à rembourser.",
+            "invalid_choice": "Ce débit ne peut pas être remboursé.",
+        },
+    )
+    montant = MontantField()
+    field_order = ["ecriture", "montant", "date_operation", "motif"]
+
+    def __init__(self, *args, compte, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["ecriture"].queryset = compte.ecritures.filter(
+            nature__in=list(services.CONTREPARTIE_DES_DEBITS), contrepassee_par__isnull=True
+        ).order_by("-date_operation", "-pk")
+
+
+# --- Ledger filters -------------------------------------------------------------------
+
+
+class FiltreReleveForm(forms.Form):
+    """Filters of the account's ledger, shared by the page and the CSV export."""
+
+    date_du = champ_date("Du", required=False, initial=None)
+    date_au = champ_date("Au", required=False, initial=None)
+    nature = forms.ChoiceField(
+        label="Nature",
+        required=False,
+        choices=[("", "Toutes"), *NatureEcriture.choices],
+    )
+
+    def clean(self):
+        donnees = super().clean()
+        debut, fin = donnees.get("date_du"), donnees.get("date_au")
+        if debut and fin and debut > fin:
+            raise forms.ValidationError("La date de début est postérieure à la date de fin.")
+        return donnees
+
+    def filtrer(self, ecritures):
+        if not self.is_valid():
+            return ecritures
+        donnees = self.cleaned_data
+        if donnees.get("date_du"):
+            ecritures = ecritures.filter(date_operation__gte=donnees["date_du"])
+        if donnees.get("date_au"):
+            ecritures = ecritures.filter(date_operation__lte=donnees["date_au"])
+        if donnees.get("nature"):
+            ecritures = ecritures.filter(nature=donnees["nature"])
+        return ecritures
+
+
+# --- D.422 ----------------------------------------------------------------------------
+
+
+class DemandeD422Form(FormulaireRegie):
+    detenu = forms.ModelChoiceField(
+        label="Personne détenue",
+        queryset=Detenu.objects.none(),
+        error_messages={
+            "required": "Choisissez la personne détenue.",
+            "invalid_choice": "Choisissez une personne détenue de votre établissement.",
+        },
+    )
+    montant = MontantField(label="Montant demandé (€)")
+    objet = forms.CharField(
+        label="Objet de la dépense",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="La dépense précise et l'intérêt particulier qui la justifie "
+        "(prothèse, appareil médical non pris en charge, ordinateur pour une formation…).",
+        error_messages={"required": "L'objet de la dépense est obligatoire."},
+    )
+    emetteur_attendu = forms.CharField(
+        label="Émetteur attendu",
+        max_length=200,
+        error_messages={"required": "L'émetteur attendu est obligatoire."},
+    )
+    emetteur_ref = forms.CharField(
+        label="Référence de l'émetteur",
+        max_length=100,
+        required=False,
+        help_text="Facultatif : identifiant interne du proche émetteur, s'il est connu.",
+    )
+    reliquat = forms.ChoiceField(
+        label="Sort du reliquat choisi par la personne détenue",
+        choices=ChoixReliquat.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez le sort du reliquat choisi par la personne."},
+    )
+    date_demande = champ_date("Date de la demande écrite")
+
+    def __init__(self, *args, detenus, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["detenu"].queryset = detenus
+
+    def clean_date_demande(self):
+        jour = self.cleaned_data["date_demande"]
+        if jour > _aujourdhui():
+            raise forms.ValidationError("La date de la demande ne peut pas être dans le futur.")
+        return jour
+
+
+class DecisionMagistratForm(FormulaireRegie):
+    decision = forms.ChoiceField(
+        label="Décision du magistrat",
+        choices=DecisionMagistrat.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Indiquez la décision du magistrat."},
+    )
+    magistrat_nom = forms.CharField(label="Magistrat chargé de l'information", max_length=200)
+    reference = forms.CharField(label="Référence de la décision", max_length=100)
+    date_decision = champ_date("Date de la décision")
+
+
+class DecisionD422Form(FormulaireRegie):
+    """The head's decision: the two submit buttons carry `decision`."""
+
+    AUTORISER = "autoriser"
+    REFUSER = "refuser"
+
+    decision = forms.ChoiceField(
+        label="Décision",
+        choices=[(AUTORISER, "Autoriser"), (REFUSER, "Refuser")],
+        error_messages={"required": "Choisissez d'autoriser ou de refuser la demande."},
+    )
+    motif = forms.CharField(
+        label="Motif de la décision",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=2000,
+        error_messages={"required": "Le motif de la décision est obligatoire."},
+    )
+
+    @property
+    def accorder(self) -> bool:
+        return self.cleaned_data["decision"] == self.AUTORISER
+
+
+class SubsideD422Form(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
+    montant = MontantField(label="Somme reçue (€)")
+    emetteur = forms.CharField(label="Émetteur", max_length=100, required=False)
+    field_order = ["montant", "emetteur", "date_operation", "motif"]
+
+
+class DepenseD422Form(FormulaireRegie, DateOperationMixin, MotifMixin):
+    montant = MontantField(label="Montant de la dépense (€)")
+    field_order = ["montant", "date_operation", "motif", "piece"]
+
+
+class ClotureD422Form(FormulaireRegie):
+    date_operation = champ_date("Date de clôture")
+
+
+class RenonciationD422Form(FormulaireRegie):
+    motif = forms.CharField(
+        label="Motif de la renonciation",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        error_messages={"required": "Le motif de la renonciation est obligatoire."},
+    )
+    choix_reliquat = forms.ChoiceField(
+        label="Sort de la somme déjà reçue",
+        required=False,
+        choices=[("", "Celui choisi dans la demande"), *ChoixReliquat.choices],
+        help_text="Si la somme est déjà arrivée : répartie selon les règles ordinaires, "
+        "ou restituée à l'émetteur.",
+    )
