@@ -9,6 +9,7 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("permis.urls_api")),
     *urlpatterns_oidc,
     path("", include("comptes.urls")),
     path("", include("portail.urls_pages")),

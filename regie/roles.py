@@ -38,9 +38,10 @@ ROLES = {
 
 
 def synchroniser_roles(group_model, permission_model) -> None:
-    """Create the role groups and give them exactly their permissions."""
+    """Create the role groups and give them exactly their régie permissions (the other
+    apps' permissions of these groups are left as they are)."""
     for nom, codenames in ROLES.items():
         groupe, _ = group_model.objects.get_or_create(name=nom)
-        groupe.permissions.set(
-            permission_model.objects.filter(content_type__app_label="regie", codename__in=codenames)
-        )
+        regie = permission_model.objects.filter(content_type__app_label="regie")
+        groupe.permissions.remove(*regie.exclude(codename__in=codenames))
+        groupe.permissions.add(*regie.filter(codename__in=codenames))

@@ -7,6 +7,7 @@ equals the split of their total.
 
 import datetime
 import multiprocessing
+import queue
 import random
 import threading
 from decimal import Decimal as D
@@ -33,21 +34,35 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 JOUR = datetime.date(2026, 6, 15)
 
 
+FILS_MAX = 12  # well under PostgreSQL's max_connections, whatever else is connected
+
+
 def _en_parallele(fonctions):
-    """Run each callable in its own thread, all released at once; return their errors."""
-    depart = threading.Barrier(len(fonctions))
+    """Run the callables on a pool of threads (each its own connection), all started at
+    once; return the errors they raised."""
+    file = queue.SimpleQueue()
+    for fonction in fonctions:
+        file.put(fonction)
+    nombre = min(FILS_MAX, len(fonctions))
+    depart = threading.Barrier(nombre)
     erreurs = []
 
-    def executer(fonction):
+    def travailler():
         try:
             depart.wait()
-            fonction()
-        except Exception as exc:  # collected and asserted by the caller
-            erreurs.append(exc)
+            while True:
+                try:
+                    fonction = file.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    fonction()
+                except Exception as exc:  # collected and asserted by the caller
+                    erreurs.append(exc)
         finally:
             connections.close_all()
 
-    fils = [threading.Thread(target=executer, args=(f,)) for f in fonctions]
+    fils = [threading.Thread(target=travailler) for _ in range(nombre)]
     for f in fils:
         f.start()
     for f in fils:
