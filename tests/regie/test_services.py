@@ -814,8 +814,13 @@ def test_virement_d422_hors_plafond_mais_excedent_plafonne(regisseur):
 
     def virement(montant, source):
         return services.crediter_virement_proche(
-            compte=detenu.compte, montant=D(montant), source=source, emetteur="proche:1",
-            motif="virement", auteur_systeme="test", date_operation=JUIN,
+            compte=detenu.compte,
+            montant=D(montant),
+            source=source,
+            emetteur="proche:1",
+            motif="virement",
+            auteur_systeme="test",
+            date_operation=JUIN,
             autorisation=autorisation,
         )
 
