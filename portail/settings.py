@@ -198,6 +198,31 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing must not hang when Redis is down: the inbox keeps the work and the periodic
+# sweeps queue it again.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BEAT_SCHEDULE = {
+    "relancer-notifications": {"task": "pecule.tasks.relancer_notifications", "schedule": 60.0},
+    "verifier-virements": {"task": "pecule.tasks.verifier_virements_en_cours", "schedule": 30.0},
+    "envoyer-courriels": {"task": "pecule.tasks.envoyer_courriels", "schedule": 60.0},
+}
+
+# Payment initiation providers (pecule.fournisseurs). The sandbox bank is a development
+# tool (sandbox/); production names a licensed provider and its credentials.
+PECULE_FOURNISSEUR_DEFAUT = os.environ.get("PECULE_FOURNISSEUR", "sandbox")
+PECULE_FOURNISSEURS = {
+    "sandbox": {
+        "CLASSE": "pecule.fournisseurs.sandbox.FournisseurSandbox",
+        "OPTIONS": {
+            "url": os.environ.get("SANDBOX_BANQUE_URL", "http://127.0.0.1:9100"),
+            "secret": os.environ.get(
+                "SANDBOX_BANQUE_SECRET", "" if PRODUCTION else "sandbox-secret-de-developpement"
+            ),
+        },
+    },
+}
 
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"

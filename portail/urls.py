@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from comptes.urls import urlpatterns_oidc
+from pecule import notifications as pecule_notifications
 
 admin.site.site_header = "Pécule · Régie des comptes nominatifs"
 admin.site.site_title = "Pécule – back-office"
@@ -10,7 +11,14 @@ admin.site.index_title = "Administration"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("permis.urls_api")),
+    path(
+        "paiements/notifications/<slug:nom_fournisseur>/",
+        pecule_notifications.recevoir,
+        name="notifications_paiement",
+    ),
     *urlpatterns_oidc,
     path("", include("comptes.urls")),
+    path("espace/", include("permis.urls")),
+    path("espace/pecule/", include("pecule.urls")),
     path("", include("portail.urls_pages")),
 ]

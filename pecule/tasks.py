@@ -1,0 +1,132 @@
+"""Celery tasks of the payments: notifications, polling, emails. Thin wrappers around the
+services; every task is safe to run twice (acks_late: a task may be delivered again)."""
+
+import logging
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from .fournisseurs import fournisseur
+from .fournisseurs.base import ErreurFournisseur
+from .models import CourrielSortant, NotificationRecue, StatutPaiement, Virement
+from .services import appliquer_etat
+
+logger = logging.getLogger(__name__)
+
+RELANCE = {
+    "autoretry_for": (ErreurFournisseur,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 10,
+}
+
+
+def _publier(tache, *args) -> None:
+    """Queue a task; if the broker is down, log it: the periodic sweeps pick the work up."""
+    try:
+        tache.apply_async(args=args, retry=False)
+    except OperationalError:
+        logger.warning("Broker unreachable: %s(%s) left to the periodic sweep", tache.name, args)
+
+
+@shared_task(**RELANCE)
+def traiter_notification(notification_id: int) -> None:
+    """Process one stored notification: re-ask the provider, apply the state machine."""
+    notification = NotificationRecue.objects.get(pk=notification_id)
+    if notification.traitee_le is not None:
+        return
+    NotificationRecue.objects.filter(pk=notification_id).update(
+        tentatives=notification.tentatives + 1
+    )
+    prestataire = fournisseur(notification.fournisseur)
+    for evenement in prestataire.parse_notification(notification.corps.encode()):
+        virement = Virement.objects.filter(
+            fournisseur=notification.fournisseur, id_fournisseur=evenement.id_fournisseur
+        ).first()
+        if virement is None:
+            logger.warning("Notification %s for an unknown payment", notification)
+            continue
+        etat = prestataire.get_payment(evenement.id_fournisseur)
+        appliquer_etat(virement=virement, etat=etat, origine="notification")
+    NotificationRecue.objects.filter(pk=notification_id, traitee_le__isnull=True).update(
+        traitee_le=timezone.now()
+    )
+
+
+traiter_notification.publier = lambda notification_id: _publier(
+    traiter_notification, notification_id
+)
+
+
+@shared_task
+def relancer_notifications(age_secondes: int = 60) -> int:
+    """Re-queue the inbox events left unprocessed (worker crash, broker down)."""
+    limite = timezone.now() - timezone.timedelta(seconds=age_secondes)
+    ids = list(
+        NotificationRecue.objects.filter(traitee_le__isnull=True, recue_le__lt=limite)
+        .order_by("recue_le")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for notification_id in ids:
+        traiter_notification.publier(notification_id)
+    return len(ids)
+
+
+@shared_task(**RELANCE)
+def verifier_virement(virement_id: int) -> None:
+    """Ask the provider about one transfer (the poller)."""
+    virement = Virement.objects.get(pk=virement_id)
+    if virement.est_final or not virement.id_fournisseur:
+        return
+    etat = fournisseur(virement.fournisseur).get_payment(virement.id_fournisseur)
+    appliquer_etat(virement=virement, etat=etat, origine="interrogation")
+
+
+@shared_task
+def verifier_virements_en_cours() -> int:
+    """Poll the non-final transfers whose next check is due (1, 5, 15, 60 min, then every
+    few hours for 3 days). A transfer is marked expired only when the provider says so."""
+    ids = list(
+        Virement.objects.filter(
+            statut_paiement__in=[StatutPaiement.INITIE, StatutPaiement.AUTORISE],
+            id_fournisseur__isnull=False,
+            prochaine_verification__lte=timezone.now(),
+        ).values_list("pk", flat=True)[:500]
+    )
+    for virement_id in ids:
+        _publier(verifier_virement, virement_id)
+    return len(ids)
+
+
+@shared_task
+def envoyer_courriels() -> int:
+    """Send the outbox, each email once: row locked, skipped by concurrent senders."""
+    from django.core.mail import send_mail
+
+    envoyes = 0
+    while True:
+        with transaction.atomic():
+            courriel = (
+                CourrielSortant.objects.select_for_update(skip_locked=True)
+                .filter(envoye_le__isnull=True, tentatives__lt=10)
+                .order_by("cree_le")
+                .first()
+            )
+            if courriel is None:
+                return envoyes
+            courriel.tentatives += 1
+            try:
+                send_mail(courriel.sujet, courriel.corps, None, [courriel.destinataire])
+            except Exception as exc:  # recorded, retried by the next run
+                courriel.derniere_erreur = str(exc)[:1000]
+                courriel.save(update_fields=["tentatives", "derniere_erreur"])
+                return envoyes
+            courriel.envoye_le = timezone.now()
+            courriel.save(update_fields=["tentatives", "envoye_le"])
+            envoyes += 1
+
+
+envoyer_courriels.publier = lambda: _publier(envoyer_courriels)

@@ -1,0 +1,65 @@
+"""The relative's « Accueil » and « Ajouter un permis de visite » pages."""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from comptes.decorators import proche_requis
+
+from .exceptions import PermisRefuse
+from .forms import AjoutPermisForm
+from .selectors import permis_du_proche
+from .services import enregistrer_permis
+
+
+def adresse_du_client(request) -> str:
+    """The client's address as the server saw it. Behind the reverse proxy, gunicorn's
+    --forwarded-allow-ips sets REMOTE_ADDR from the proxy's header; a header the client
+    sends itself is never trusted."""
+    return request.META.get("REMOTE_ADDR", "0.0.0.0")  # noqa: S104 - a value, not a bind
+
+
+@require_GET
+@proche_requis
+def accueil(request):
+    jour = timezone.localdate()
+    enregistrements = [
+        {"enregistrement": e, "etat": e.permis.etat(jour), "valide": e.permis.est_valide(jour)}
+        for e in permis_du_proche(request.user)
+    ]
+    return render(
+        request, "permis/accueil.html", {"titre": "Accueil", "enregistrements": enregistrements}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@proche_requis
+def ajouter(request):
+    formulaire = AjoutPermisForm(request.POST or None)
+    if request.method == "POST" and formulaire.is_valid():
+        donnees = formulaire.cleaned_data
+        try:
+            enregistrement = enregistrer_permis(
+                proche=request.user,
+                numero=donnees["numero"],
+                etablissement=donnees["etablissement"],
+                numero_ecrou=donnees["numero_ecrou"],
+                nom_detenu=donnees["nom_detenu"],
+                date_naissance_detenu=donnees["date_naissance_detenu"],
+                adresse_ip=adresse_du_client(request),
+            )
+        except PermisRefuse as refus:
+            formulaire.add_error(None, refus.message)
+        else:
+            detenu = enregistrement.permis.detenu
+            messages.success(
+                request,
+                f"Le permis de visite pour {detenu.prenoms} {detenu.nom} a été ajouté à votre espace.",
+            )
+            return redirect("permis:accueil")
+    return render(
+        request,
+        "permis/ajouter.html",
+        {"titre": "Ajouter un permis de visite", "formulaire": formulaire},
+    )

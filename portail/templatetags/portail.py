@@ -1,0 +1,11 @@
+from django import template
+
+from regie.formats import euros as formater_euros
+
+register = template.Library()
+
+
+@register.filter
+def euros(montant) -> str:
+    """{{ montant|euros }} -> "1 234,50 €"."""
+    return formater_euros(montant)
