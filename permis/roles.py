@@ -6,7 +6,7 @@ wherever the tables were emptied, such as transactional tests). Tokens of the
 information systems are managed by superusers only.
 """
 
-from regie.roles import CHEF_ETABLISSEMENT, REGISSEUR
+from regie.roles import CHEF_ETABLISSEMENT, REGISSEUR, ajouter_permissions
 
 GERER_PERMIS = [
     "view_permisdevisite",
@@ -25,12 +25,4 @@ PERMISSIONS_PERMIS = {
 
 def ajouter_permissions_permis(group_model, permission_model) -> None:
     """Give each existing role group its permis permissions (leaving its others alone)."""
-    for nom, codenames in PERMISSIONS_PERMIS.items():
-        groupe = group_model.objects.filter(name=nom).first()
-        if groupe is None:
-            continue
-        groupe.permissions.add(
-            *permission_model.objects.filter(
-                content_type__app_label="permis", codename__in=codenames
-            )
-        )
+    ajouter_permissions(group_model, permission_model, "permis", PERMISSIONS_PERMIS)

@@ -45,3 +45,16 @@ def synchroniser_roles(group_model, permission_model) -> None:
         regie = permission_model.objects.filter(content_type__app_label="regie")
         groupe.permissions.remove(*regie.exclude(codename__in=codenames))
         groupe.permissions.add(*regie.filter(codename__in=codenames))
+
+
+def ajouter_permissions(group_model, permission_model, app_label: str, par_role: dict) -> None:
+    """Give each existing role group the listed permissions of another app (its other
+    permissions are left as they are): how `permis` and `pecule` extend the roles."""
+    for nom, codenames in par_role.items():
+        groupe = group_model.objects.filter(name=nom).first()
+        if groupe is not None:
+            groupe.permissions.add(
+                *permission_model.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )

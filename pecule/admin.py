@@ -1,0 +1,193 @@
+"""Transfers in the back-office: the « à traiter » queue where the régisseur credits or
+returns a held transfer, the inbox of notifications, the rejected ones, the outbox."""
+
+from django import forms
+from django.contrib import admin
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from regie import admin as regie_admin
+from regie.admin_views import formulaire_operation
+from regie.forms import FormulaireRegie, MotifSeulMixin
+
+from . import services
+from .models import (
+    CourrielSortant,
+    EvenementVirement,
+    NotificationRecue,
+    NotificationRejetee,
+    StatutRegie,
+    Virement,
+)
+
+# A transfer is seen by the régie that receives it and by the detainee's current one
+# (which credits it after a transfer between prisons).
+regie_admin.PERIMETRES[Virement] = ("etablissement", "detenu__etablissement")
+
+
+class DecisionVirementForm(MotifSeulMixin, FormulaireRegie):
+    decision = forms.ChoiceField(
+        label="Décision",
+        choices=[
+            ("crediter", "Créditer le compte nominatif"),
+            ("retourner", "Retourner à l'émetteur"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez de créditer ou de retourner le virement."},
+    )
+
+
+class EvenementVirementInline(regie_admin.LectureSeuleMixin, admin.TabularInline):
+    model = EvenementVirement
+    extra = 0
+    fields = ["quand", "source", "avant", "apres", "details", "auteur"]
+    readonly_fields = fields
+    can_delete = False
+
+
+class ATraiterFilter(admin.SimpleListFilter):
+    title = "file « à traiter »"
+    parameter_name = "a_traiter"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("oui", "À traiter par le régisseur"),
+            ("verifier", "Succès après échec (à vérifier)"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "oui":
+            return queryset.filter(statut_regie=StatutRegie.A_TRAITER)
+        if self.value() == "verifier":
+            return queryset.filter(a_verifier=True)
+        return queryset
+
+
+@admin.register(Virement)
+class VirementAdmin(
+    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
+):
+    list_display = [
+        "reference",
+        "cree_le",
+        "montant",
+        "detenu",
+        "etablissement",
+        "statut_paiement",
+        "statut_regie",
+        "a_verifier",
+    ]
+    list_filter = [ATraiterFilter, "statut_paiement", "statut_regie", "etablissement", "cree_le"]
+    search_fields = ["reference", "id_fournisseur", "detenu__nom", "detenu__numero_ecrou"]
+    date_hierarchy = "cree_le"
+    inlines = [EvenementVirementInline]
+    readonly_fields = [
+        "reference",
+        "montant",
+        "proche",
+        "detenu",
+        "etablissement",
+        "permis",
+        "fournisseur",
+        "id_fournisseur",
+        "statut_paiement",
+        "statut_brut",
+        "motif",
+        "statut_regie",
+        "motif_a_traiter",
+        "a_verifier",
+        "lien_ecriture",
+        "cree_le",
+        "execute_le",
+        "prochaine_verification",
+        "verifications",
+        "action_decision",
+    ]
+    fields = readonly_fields
+    list_select_related = ["detenu", "etablissement"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="écriture")
+    def lien_ecriture(self, obj):
+        if obj.ecriture_id is None:
+            return "—"
+        return format_html(
+            '<a href="{}">Écriture n° {}</a>',
+            reverse("admin:regie_ecriture_change", args=[obj.ecriture_id]),
+            obj.ecriture_id,
+        )
+
+    @admin.display(description="décision du régisseur")
+    def action_decision(self, obj):
+        if obj.statut_regie != StatutRegie.A_TRAITER:
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">Créditer ou retourner ce virement</a>',
+            reverse("admin:pecule_virement_decision", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/decision/",
+                self.admin_site.admin_view(self.vue_decision),
+                name="pecule_virement_decision",
+            ),
+            *super().get_urls(),
+        ]
+
+    def vue_decision(self, request, object_id):
+        virement = self.get_object(request, object_id)
+        url = reverse("admin:pecule_virement_change", args=[virement.pk])
+
+        def executer(form):
+            donnees = form.cleaned_data
+            if donnees["decision"] == "crediter":
+                services.crediter_virement_a_traiter(
+                    virement=virement, auteur=request.user, motif=donnees["motif"]
+                )
+                return f"Virement {virement.reference} crédité sur le compte nominatif.", url
+            services.retourner_virement(
+                virement=virement, auteur=request.user, motif=donnees["motif"]
+            )
+            return f"Virement {virement.reference} retourné à l'émetteur.", url
+
+        return formulaire_operation(
+            request,
+            model_admin=self,
+            titre=f"Virement {virement.reference} à traiter",
+            permission="regie.passer_ecriture",
+            formulaire=DecisionVirementForm,
+            executer=executer,
+            url_retour=url,
+            objet=virement,
+            introduction=f"Ce virement n'a pas pu être crédité automatiquement : {virement.motif_a_traiter}",
+        )
+
+
+@admin.register(NotificationRecue)
+class NotificationRecueAdmin(regie_admin.LectureSeuleMixin, admin.ModelAdmin):
+    list_display = ["fournisseur", "id_evenement", "recue_le", "traitee_le", "tentatives"]
+    list_filter = ["fournisseur", ("traitee_le", admin.EmptyFieldListFilter)]
+    search_fields = ["id_evenement"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    has_view_permission = has_module_permission
+
+
+@admin.register(NotificationRejetee)
+class NotificationRejeteeAdmin(NotificationRecueAdmin):
+    list_display = ["fournisseur", "motif", "recue_le", "adresse_ip"]
+    list_filter = ["fournisseur", "motif"]
+    search_fields = ["extrait"]
+
+
+@admin.register(CourrielSortant)
+class CourrielSortantAdmin(NotificationRecueAdmin):
+    list_display = ["sujet", "destinataire", "cree_le", "envoye_le", "tentatives"]
+    list_filter = [("envoye_le", admin.EmptyFieldListFilter)]
+    search_fields = ["cle", "destinataire"]

@@ -1,0 +1,232 @@
+"""Transfers: idempotent initiation, caps with pending transfers, the provider state
+machine, crediting through the régie, the « à traiter » queue, the outbox."""
+
+import uuid
+from decimal import Decimal as D
+
+import pytest
+
+from pecule import services
+from pecule.fournisseurs.base import EtatPaiement
+from pecule.models import CourrielSortant, EtatProche, StatutPaiement, StatutRegie, Virement
+from permis import services as permis_services
+from regie import services as regie_services
+from regie.exceptions import DroitsInsuffisants, MontantInvalide, OperationInterdite, PlafondDepasse
+from regie.models import ChoixReliquat, Ecriture, LigneEcriture, Partie
+from tests.factories import EtablissementFactory, agent
+from tests.pecule.conftest import creer_proche, permis_pour
+
+pytestmark = pytest.mark.django_db
+
+
+def initier(situation, montant="100.00", cle=None):
+    return services.initier_virement(
+        proche=situation["proche"],
+        detenu=situation["detenu"],
+        montant=D(montant),
+        cle_idempotence=cle or str(uuid.uuid4()),
+        url_retour="https://portail.invalid/retour",
+    )
+
+
+def etat(statut):
+    return EtatPaiement(statut=statut, statut_brut=statut.upper())
+
+
+def executer(virement):
+    return services.appliquer_etat(virement=virement, etat=etat("execute"), origine="test")
+
+
+# --- Initiation ------------------------------------------------------------------------
+
+
+def test_initiation_idempotente(situation, fournisseur_memoire):
+    cle = str(uuid.uuid4())
+    premier = initier(situation, cle=cle)
+    second = initier(situation, cle=cle)
+    assert premier.pk == second.pk
+    assert Virement.objects.count() == 1
+    assert premier.id_fournisseur.startswith("mem-") and premier.url_banque
+    paiement = fournisseur_memoire.paiements[premier.id_fournisseur]
+    assert paiement["reference"] == premier.reference and len(premier.reference) <= 35
+    assert paiement["libelle"].startswith(f"ECROU {situation['detenu'].numero_ecrou} ")
+    assert premier.reference in paiement["libelle"] and len(paiement["libelle"]) <= 140
+    assert paiement["iban"] == situation["etablissement"].regie_iban
+    assert premier.etat_proche == EtatProche.EN_ATTENTE
+
+
+def test_cle_d_un_autre_proche_refusee(situation, fournisseur_memoire):
+    cle = str(uuid.uuid4())
+    initier(situation, cle=cle)
+    autre = creer_proche("autre", fc_sub="sub-autre")
+    permis_pour(autre, situation["detenu"], numero="PV-2")
+    with pytest.raises(services.VirementImpossible):
+        initier({**situation, "proche": autre}, cle=cle)
+
+
+@pytest.mark.parametrize(
+    ("montant", "erreur", "message"),
+    [
+        ("0.50", MontantInvalide, "minimum"),
+        ("12.345", MontantInvalide, "deux décimales"),
+        ("300.01", PlafondDepasse, "300,00 €"),
+    ],
+)
+def test_montants_refuses(situation, fournisseur_memoire, montant, erreur, message):
+    with pytest.raises(erreur, match=message):
+        initier(situation, montant=montant)
+    assert Virement.objects.count() == 0
+
+
+def test_plafond_mensuel_compte_les_virements_en_attente(situation, fournisseur_memoire):
+    initier(situation, montant="300.00")  # pending at the bank
+    with pytest.raises(PlafondDepasse, match="encore 200,00 €"):
+        initier(situation, montant="250.00")
+    initier(situation, montant="200.00")
+    assert Virement.objects.count() == 2
+
+
+def test_permis_non_actif_ou_prive_de_subsides(situation, fournisseur_memoire):
+    permis_services.suspendre_permis(permis=situation["permis"], motif="incident")
+    with pytest.raises(services.VirementImpossible, match="pas actif"):
+        initier(situation)
+    permis_services.reactiver_permis(permis=situation["permis"])
+    detenu = situation["detenu"]
+    detenu.prive_de_subsides_jusquau = detenu.compte.ouvert_le.date().replace(year=2099)
+    detenu.save()
+    with pytest.raises(services.VirementImpossible, match="ne peut pas recevoir"):
+        initier(situation)
+
+
+# --- State machine and crediting --------------------------------------------------------
+
+
+def test_execute_credite_avec_repartition_une_seule_fois(situation, fournisseur_memoire):
+    virement = initier(situation, montant="250.00")
+    services.appliquer_etat(virement=virement, etat=etat("autorise"), origine="test")
+    for _ in range(3):
+        virement = executer(virement)
+    assert virement.statut_regie == StatutRegie.CREDITE
+    assert virement.etat_proche == EtatProche.CREDITE
+    ecriture = Ecriture.objects.get(source=f"virement:{virement.reference}")
+    assert virement.ecriture == ecriture
+    parts = {ligne.partie: ligne.montant for ligne in ecriture.lignes.all()}
+    assert parts[Partie.PARTIES_CIVILES] == D("10.00")
+    assert parts[Partie.PECULE_LIBERATION] == D("5.00")
+    assert parts[Partie.PART_DISPONIBLE] == D("235.00")
+    assert ecriture.emetteur == f"proche:{situation['proche'].pk}"
+    assert CourrielSortant.objects.filter(cle=f"credite:{virement.reference}").count() == 1
+    assert list(virement.evenements.values_list("apres", flat=True)) == [
+        "initie",
+        "autorise",
+        "execute",
+        "credite",
+    ]
+
+
+def test_statuts_finaux_ne_bougent_plus(situation, fournisseur_memoire):
+    virement = executer(initier(situation))
+    for statut in ("autorise", "initie", "refuse", "annule"):
+        virement = services.appliquer_etat(virement=virement, etat=etat(statut), origine="test")
+        assert virement.statut_paiement == StatutPaiement.EXECUTE
+    assert Ecriture.objects.count() == 1
+
+
+def test_succes_apres_echec_signale_sans_credit(situation, fournisseur_memoire):
+    virement = services.appliquer_etat(
+        virement=initier(situation), etat=etat("refuse"), origine="test"
+    )
+    assert virement.etat_proche == EtatProche.REFUSE
+    assert CourrielSortant.objects.filter(cle=f"refuse:{virement.reference}").count() == 1
+    virement = executer(virement)
+    assert virement.statut_paiement == StatutPaiement.REFUSE and virement.a_verifier
+    assert Ecriture.objects.count() == 0
+
+
+def test_rang_inferieur_ignore(situation, fournisseur_memoire):
+    virement = services.appliquer_etat(
+        virement=initier(situation), etat=etat("autorise"), origine="test"
+    )
+    virement = services.appliquer_etat(virement=virement, etat=etat("initie"), origine="test")
+    assert virement.statut_paiement == StatutPaiement.AUTORISE
+
+
+def test_permis_retire_avant_credit_met_en_attente(situation, fournisseur_memoire):
+    virement = initier(situation)
+    permis_services.retirer_permis(permis=situation["permis"], motif="retrait")
+    virement = executer(virement)
+    assert virement.statut_regie == StatutRegie.A_TRAITER
+    assert "permis" in virement.motif_a_traiter
+    assert virement.etat_proche == EtatProche.CONFIRME
+    assert Ecriture.objects.count() == 0
+
+
+def test_plafond_reverifie_au_credit(situation, fournisseur_memoire):
+    premier = initier(situation, montant="300.00")
+    second = initier(situation, montant="200.00")
+    # The caps are lowered between initiation and crediting.
+    etablissement = situation["etablissement"]
+    etablissement.plafond_mensuel_par_detenu = D("400.00")
+    etablissement.save()
+    assert executer(premier).statut_regie == StatutRegie.CREDITE
+    second = executer(second)
+    assert second.statut_regie == StatutRegie.A_TRAITER
+    assert "400,00 €" in second.motif_a_traiter
+
+
+def test_regisseur_credite_ou_retourne_un_virement_a_traiter(situation, fournisseur_memoire):
+    regisseur = agent("Régisseur", situation["etablissement"])
+    premier, second = initier(situation), initier(situation)
+    permis_services.suspendre_permis(permis=situation["permis"], motif="incident")
+    premier, second = executer(premier), executer(second)
+    assert {premier.statut_regie, second.statut_regie} == {StatutRegie.A_TRAITER}
+    with pytest.raises(OperationInterdite, match="motif"):
+        services.crediter_virement_a_traiter(virement=premier, auteur=regisseur, motif=" ")
+    premier = services.crediter_virement_a_traiter(
+        virement=premier, auteur=regisseur, motif="Permis suspendu après le paiement"
+    )
+    assert premier.statut_regie == StatutRegie.CREDITE and premier.ecriture.auteur == regisseur
+    second = services.retourner_virement(
+        virement=second, auteur=regisseur, motif="Incident au parloir"
+    )
+    assert second.etat_proche == EtatProche.RETOURNE
+    assert CourrielSortant.objects.filter(cle=f"retourne:{second.reference}").exists()
+    with pytest.raises(OperationInterdite):
+        services.retourner_virement(virement=second, auteur=regisseur, motif="encore")
+
+
+def test_regisseur_d_un_autre_etablissement_ne_decide_pas(situation, fournisseur_memoire):
+    virement = initier(situation)
+    permis_services.suspendre_permis(permis=situation["permis"], motif="incident")
+    virement = executer(virement)
+    autre = agent("Régisseur", EtablissementFactory())
+    with pytest.raises(DroitsInsuffisants):
+        services.retourner_virement(virement=virement, auteur=autre, motif="x")
+    with pytest.raises(DroitsInsuffisants):
+        services.crediter_virement_a_traiter(virement=virement, auteur=autre, motif="x")
+    virement.refresh_from_db()
+    assert virement.statut_regie == StatutRegie.A_TRAITER
+
+
+def test_virement_d_un_proche_autorise_d422(situation, fournisseur_memoire):
+    regisseur = agent("Régisseur", situation["etablissement"])
+    chef = agent("Chef d'établissement", situation["etablissement"])
+    autorisation = regie_services.demander_d422(
+        detenu=situation["detenu"],
+        montant=D("450.00"),
+        objet="Prothèse auditive",
+        emetteur_attendu="Angela DUBOIS",
+        reliquat=ChoixReliquat.REPARTIR,
+        date_demande=situation["detenu"].compte.ouvert_le.date(),
+        auteur=regisseur,
+        emetteur_ref=f"proche:{situation['proche'].pk}",
+    )
+    regie_services.decider_d422(
+        autorisation=autorisation, accorder=True, motif="Justifié", auteur=chef
+    )
+    virement = executer(initier(situation, montant="450.00"))  # above the 300 € cap: authorised
+    assert virement.statut_regie == StatutRegie.CREDITE
+    compte = situation["detenu"].compte
+    compte.refresh_from_db()
+    assert compte.part_disponible_bloquee == D("450.00")
+    assert LigneEcriture.objects.filter(bloque_d422=autorisation).count() == 1
