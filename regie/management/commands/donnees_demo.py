@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +22,7 @@ from schwifty import IBAN
 
 from regie import services
 from regie.exceptions import EcritureDejaPassee
+from regie.formats import euros as _euros
 from regie.models import (
     Affectation,
     AutorisationD422,
@@ -35,10 +36,10 @@ from regie.models import (
     StatutD422,
     StatutPenal,
 )
+from regie.roles import CHEF_ETABLISSEMENT as CHEF
+from regie.roles import REGISSEUR, synchroniser_roles
 
 MOT_DE_PASSE_PAR_DEFAUT = "demo-pecule-2026"
-REGISSEUR = "Régisseur"
-CHEF = "Chef d'établissement"
 
 ETABLISSEMENTS = [
     {
@@ -172,11 +173,6 @@ def _mois_precedent(jour: datetime.date, decalage: int, quantieme: int = 5) -> d
     return datetime.date(annee, mois + 1, quantieme)
 
 
-def _euros(montant: Decimal) -> str:
-    """12345.6 -> "12 345,60 €" (narrow no-break space between thousands)."""
-    return f"{montant:,.2f} €".replace(",", "\u202f").replace(".", ",")
-
-
 class Command(BaseCommand):
     help = (
         "Crée (ou complète) les données de démonstration de la régie : deux établissements, "
@@ -202,6 +198,8 @@ class Command(BaseCommand):
         self.ecritures_existantes = 0
         self.aujourdhui = timezone.localdate()
         with transaction.atomic():
+            if Group.objects.filter(name__in=[REGISSEUR, CHEF]).count() < 2:
+                synchroniser_roles(Group, Permission)  # e.g. after a `flush`
             etablissements = {
                 donnees["code"]: self._etablissement(donnees) for donnees in ETABLISSEMENTS
             }
@@ -283,7 +281,7 @@ class Command(BaseCommand):
 
     # --- Ledger entries, through the services -----------------------------------------
 
-    def _source(self, detenu: Detenu, numero: int) -> str:
+    def _source(self, detenu: Detenu, numero: int | str) -> str:
         return f"demo:{detenu.numero_ecrou}:{numero}"
 
     def _passer(self, fonction, **kwargs) -> None:
@@ -385,8 +383,10 @@ class Command(BaseCommand):
             "Rémunération du travail – service général (cuisine)",
             regisseur,
         )
-        if not AutorisationD422.objects.filter(detenu=detenu, objet=OBJET_D422_DEMANDEE).exists():
+        source = self._source(detenu, "d422")
+        if not AutorisationD422.objects.filter(source=source).exists():
             services.demander_d422(
+                source=source,
                 detenu=detenu,
                 montant=Decimal("450.00"),
                 objet=OBJET_D422_DEMANDEE,
@@ -452,11 +452,11 @@ class Command(BaseCommand):
             "Numéraire déposé à l'écrou",
             regisseur,
         )
-        autorisation = AutorisationD422.objects.filter(
-            detenu=detenu, objet=OBJET_D422_AUTORISEE
-        ).first()
+        source = self._source(detenu, "d422")
+        autorisation = AutorisationD422.objects.filter(source=source).first()
         if autorisation is None:
             autorisation = services.demander_d422(
+                source=source,
                 detenu=detenu,
                 montant=Decimal("600.00"),
                 objet=OBJET_D422_AUTORISEE,
