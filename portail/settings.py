@@ -223,6 +223,18 @@ PECULE_FOURNISSEURS = {
         },
     },
 }
+if os.environ.get("FINTECTURE_APP_ID"):
+    # A real provider (docs/fournisseur-fintecture.md); PECULE_FOURNISSEUR=fintecture selects it.
+    PECULE_FOURNISSEURS["fintecture"] = {
+        "CLASSE": "pecule.fournisseurs.fintecture.FournisseurFintecture",
+        "OPTIONS": {
+            "app_id": os.environ["FINTECTURE_APP_ID"],
+            "app_secret": os.environ.get("FINTECTURE_APP_SECRET", ""),
+            "cle_privee": os.environ.get("FINTECTURE_CLE_PRIVEE", ""),
+            "cle_privee_fichier": os.environ.get("FINTECTURE_CLE_PRIVEE_FICHIER", ""),
+            "environnement": os.environ.get("FINTECTURE_ENVIRONNEMENT", "sandbox"),
+        },
+    }
 
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
