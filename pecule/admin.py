@@ -191,3 +191,6 @@ class CourrielSortantAdmin(NotificationRecueAdmin):
     list_display = ["sujet", "destinataire", "cree_le", "envoye_le", "tentatives"]
     list_filter = [("envoye_le", admin.EmptyFieldListFilter)]
     search_fields = ["cle", "destinataire"]
+
+
+from .rapprochement import admin as _rapprochement_admin  # noqa: E402,F401

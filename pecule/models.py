@@ -267,3 +267,6 @@ class CourrielSortant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sujet} → {self.destinataire}"
+
+
+from .rapprochement.models import LigneReleve, ReleveBancaire  # noqa: E402,F401

@@ -1,10 +1,17 @@
-"""The staff roles' permissions on transfers (added to the groups of `regie.roles`)."""
+"""The staff roles' permissions on transfers and bank statements (added to the groups
+of `regie.roles`)."""
 
 from regie.roles import CHEF_ETABLISSEMENT, REGISSEUR, ajouter_permissions
 
+from .rapprochement import PERMISSIONS_RAPPROCHEMENT
+
 PERMISSIONS_PECULE = {
-    REGISSEUR: ["view_virement", "view_evenementvirement"],
-    CHEF_ETABLISSEMENT: ["view_virement", "view_evenementvirement"],
+    REGISSEUR: ["view_virement", "view_evenementvirement", *PERMISSIONS_RAPPROCHEMENT[REGISSEUR]],
+    CHEF_ETABLISSEMENT: [
+        "view_virement",
+        "view_evenementvirement",
+        *PERMISSIONS_RAPPROCHEMENT[CHEF_ETABLISSEMENT],
+    ],
 }
 
 

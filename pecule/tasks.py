@@ -130,3 +130,20 @@ def envoyer_courriels() -> int:
 
 
 envoyer_courriels.publier = lambda: _publier(envoyer_courriels)
+
+
+@shared_task
+def alerter_virements_sans_releve(delai_jours_ouvres: int = 3) -> int:
+    """Alert on transfers executed by the bank but found in no statement after a few
+    business days: the money may not have reached the régie's account."""
+    from .rapprochement.services import virements_executes_sans_ligne
+
+    virements = list(virements_executes_sans_ligne(None, delai_jours_ouvres))
+    for virement in virements:
+        logger.warning(
+            "Transfer %s executed on %s but in no bank statement after %s business days",
+            virement.reference,
+            virement.execute_le,
+            delai_jours_ouvres,
+        )
+    return len(virements)

@@ -207,6 +207,10 @@ CELERY_BEAT_SCHEDULE = {
     "relancer-notifications": {"task": "pecule.tasks.relancer_notifications", "schedule": 60.0},
     "verifier-virements": {"task": "pecule.tasks.verifier_virements_en_cours", "schedule": 30.0},
     "envoyer-courriels": {"task": "pecule.tasks.envoyer_courriels", "schedule": 60.0},
+    "alerter-virements-sans-releve": {
+        "task": "pecule.tasks.alerter_virements_sans_releve",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # Payment initiation providers (pecule.fournisseurs). The sandbox bank is a development

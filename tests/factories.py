@@ -7,6 +7,7 @@ import factory
 from django.contrib.auth.models import Group, Permission
 
 from comptes.models import Utilisateur
+from pecule.roles import ajouter_permissions_pecule
 from permis.roles import ajouter_permissions_permis
 from regie.models import Affectation, CompteNominatif, Detenu, Etablissement, StatutPenal
 from regie.roles import synchroniser_roles
@@ -62,6 +63,7 @@ def agent(role: str, *etablissements, username: str | None = None) -> Utilisateu
     if not Group.objects.filter(name=role).exists():  # emptied by a transactional test
         synchroniser_roles(Group, Permission)
         ajouter_permissions_permis(Group, Permission)
+        ajouter_permissions_pecule(Group, Permission)
     utilisateur = UtilisateurFactory(**({"username": username} if username else {}))
     utilisateur.groups.add(Group.objects.get(name=role))
     for etablissement in etablissements:

@@ -1,0 +1,306 @@
+"""The régie's bank statements in the back-office.
+
+- « Relevés bancaires de la régie »: the statements of the user's establishments only
+  (another establishment's statement, or a missing one, is a 404), each with a read-only
+  page listing its lines and their matching state;
+- « Importer un relevé camt.053 »: the upload form (permission `pecule.importer_releve`,
+  the Régisseur role), which calls `services.importer_releve`;
+- « Rapprochement »: per establishment, the three lists of 03-paiements.md: unmatched
+  lines, amount mismatches, executed transfers with no bank line.
+Nothing here is ever added, changed or deleted by hand: only the import writes.
+
+Imported by `pecule/admin.py`.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html
+
+from regie import admin as regie_admin
+from regie.exceptions import RegieError
+from regie.formats import euros
+from regie.selectors import etablissements_geres
+
+from . import services
+from .forms import ImportReleveForm
+from .models import LigneReleve, ReleveBancaire, StatutRapprochement
+
+regie_admin.PERIMETRES[ReleveBancaire] = ("etablissement",)
+regie_admin.PERIMETRES[LigneReleve] = ("etablissement",)
+
+PERMISSION_IMPORT = services.PERMISSION_IMPORT
+PERMISSION_VOIR = "pecule.view_relevebancaire"
+
+
+def url_virement(virement_id: int | None) -> str | None:
+    if virement_id is None:
+        return None
+    try:
+        return reverse("admin:pecule_virement_change", args=[virement_id])
+    except NoReverseMatch:  # the transfers' admin is not mounted
+        return None
+
+
+def url_releve(releve_id: int) -> str:
+    return reverse("admin:pecule_relevebancaire_change", args=[releve_id])
+
+
+def url_rapprochement(etablissement_id: int) -> str:
+    return reverse("admin:pecule_relevebancaire_rapprochement", args=[etablissement_id])
+
+
+def _ligne(ligne: LigneReleve) -> dict:
+    """One row of a table of lines, with the links the page offers."""
+    return {
+        "ligne": ligne,
+        "numero": f"{ligne.position}.{ligne.sous_position}"
+        if ligne.sous_position
+        else str(ligne.position),
+        "montant": euros(ligne.montant),
+        "url_virement": url_virement(ligne.virement_id),
+        "url_releve": url_releve(ligne.releve_id),
+        "url_doublon": url_releve(ligne.doublon_de.releve_id) if ligne.doublon_de_id else None,
+    }
+
+
+class ReleveBancaireAdmin(
+    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
+):
+    change_list_template = "admin/pecule/rapprochement/change_list.html"
+    list_display = [
+        "releve",
+        "etablissement",
+        "solde_ouverture_affiche",
+        "solde_cloture_affiche",
+        "nombre_lignes",
+        "importe_le",
+        "importe_par",
+    ]
+    list_display_links = ["releve"]
+    list_filter = [("etablissement", admin.RelatedOnlyFieldListFilter), "date_fin"]
+    list_select_related = ["etablissement", "importe_par"]
+    search_fields = ["identifiant", "identifiant_message", "nom_fichier"]
+    date_hierarchy = "date_fin"
+
+    @admin.display(description="relevé", ordering="date_fin")
+    def releve(self, obj):
+        return str(obj)
+
+    @admin.display(description="solde d'ouverture", ordering="solde_ouverture")
+    def solde_ouverture_affiche(self, obj):
+        return euros(obj.solde_ouverture)
+
+    @admin.display(description="solde de clôture", ordering="solde_cloture")
+    def solde_cloture_affiche(self, obj):
+        return euros(obj.solde_cloture)
+
+    @admin.display(description="lignes", ordering="nombre_de_lignes")
+    def nombre_lignes(self, obj):
+        return obj.nombre_de_lignes
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(nombre_de_lignes=Count("lignes"))
+
+    def changelist_view(self, request, extra_context=None):
+        contexte = dict(extra_context or {})
+        contexte["peut_importer"] = request.user.has_perm(PERMISSION_IMPORT)
+        return super().changelist_view(request, contexte)
+
+    def _contexte(self, request, **contexte) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "has_view_permission": self.has_view_permission(request),
+            **contexte,
+        }
+
+    # --- The statement's page ------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        releve = self.get_object(request, object_id)  # 404 outside the user's scope
+        if not self.has_view_permission(request, releve):
+            raise PermissionDenied
+        lignes = releve.lignes.select_related("virement", "doublon_de").order_by(
+            "position", "sous_position"
+        )
+        resume = services.resume_releve(releve)
+        return TemplateResponse(
+            request,
+            "admin/pecule/rapprochement/releve.html",
+            self._contexte(
+                request,
+                title=str(releve),
+                releve=releve,
+                lignes=[_ligne(ligne) for ligne in lignes],
+                resume=[
+                    (libelle, resume[statut]) for statut, libelle in StatutRapprochement.choices
+                ],
+                soldes={
+                    "ouverture": euros(releve.solde_ouverture),
+                    "credits": euros(releve.total_credits),
+                    "debits": euros(releve.total_debits),
+                    "cloture": euros(releve.solde_cloture),
+                },
+                url_rapprochement=url_rapprochement(releve.etablissement_id),
+            ),
+        )
+
+    # --- Import ----------------------------------------------------------------------
+
+    def vue_importer(self, request):
+        if not request.user.has_perm(PERMISSION_IMPORT):
+            raise PermissionDenied
+        etablissements = etablissements_geres(request.user)
+        form = ImportReleveForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+            etablissements=etablissements,
+        )
+        if request.method == "POST" and form.is_valid():
+            fichier = form.cleaned_data["fichier"]
+            try:
+                releve = services.importer_releve(
+                    etablissement=form.cleaned_data["etablissement"],
+                    fichier=fichier.read(),
+                    auteur=request.user,
+                    nom_fichier=fichier.name or "",
+                )
+            except RegieError as exc:
+                form.add_error(None, exc.message)
+            else:
+                resume = services.resume_releve(releve)
+                self.message_user(
+                    request,
+                    f"{releve} importé : {releve.lignes.count()} ligne(s), dont "
+                    f"{resume[StatutRapprochement.RAPPROCHEE]} rapprochée(s), "
+                    f"{resume[StatutRapprochement.MONTANT_DIFFERENT]} avec un montant "
+                    f"différent, {resume[StatutRapprochement.NON_RAPPROCHEE]} non "
+                    f"rapprochée(s) et {resume[StatutRapprochement.IGNOREE]} ignorée(s).",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(url_releve(releve.pk))
+        return TemplateResponse(
+            request,
+            "admin/pecule/rapprochement/importer.html",
+            self._contexte(request, title="Importer un relevé camt.053", form=form),
+        )
+
+    # --- Reconciliation --------------------------------------------------------------
+
+    def vue_choix_rapprochement(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        etablissements = list(etablissements_geres(request.user))
+        if len(etablissements) == 1:
+            return HttpResponseRedirect(url_rapprochement(etablissements[0].pk))
+        return TemplateResponse(
+            request,
+            "admin/pecule/rapprochement/choix_etablissement.html",
+            self._contexte(
+                request,
+                title="Rapprochement bancaire",
+                etablissements=[(e, url_rapprochement(e.pk)) for e in etablissements],
+            ),
+        )
+
+    def vue_rapprochement(self, request, etablissement_id: int):
+        etablissement = get_object_or_404(etablissements_geres(request.user), pk=etablissement_id)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            delai = max(1, min(30, int(request.GET.get("delai", services.DELAI_JOURS_OUVRES))))
+        except ValueError:
+            delai = services.DELAI_JOURS_OUVRES
+        virements = [
+            {
+                "virement": virement,
+                "montant": euros(virement.montant),
+                "url": url_virement(virement.pk),
+            }
+            for virement in services.virements_executes_sans_ligne(etablissement, delai)
+        ]
+        dernier = ReleveBancaire.objects.filter(etablissement=etablissement).first()
+        return TemplateResponse(
+            request,
+            "admin/pecule/rapprochement/rapprochement.html",
+            self._contexte(
+                request,
+                title=f"Rapprochement bancaire – {etablissement.nom}",
+                etablissement=etablissement,
+                non_rapprochees=[
+                    _ligne(ligne) for ligne in services.lignes_non_rapprochees(etablissement)
+                ],
+                ecarts=[_ligne(ligne) for ligne in services.ecarts_de_montant(etablissement)],
+                virements=virements,
+                delai=delai,
+                dernier_releve=dernier,
+                url_dernier_releve=url_releve(dernier.pk) if dernier else None,
+                peut_importer=request.user.has_perm(PERMISSION_IMPORT),
+            ),
+        )
+
+    def get_urls(self):
+        def vue(fonction):
+            return self.admin_site.admin_view(fonction)
+
+        return [
+            path("importer/", vue(self.vue_importer), name="pecule_relevebancaire_importer"),
+            path(
+                "rapprochement/",
+                vue(self.vue_choix_rapprochement),
+                name="pecule_relevebancaire_rapprochement_choix",
+            ),
+            path(
+                "rapprochement/<int:etablissement_id>/",
+                vue(self.vue_rapprochement),
+                name="pecule_relevebancaire_rapprochement",
+            ),
+            *super().get_urls(),
+        ]
+
+
+class LigneReleveAdmin(
+    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
+):
+    list_display = [
+        "__str__",
+        "releve_lie",
+        "date_comptable",
+        "sens",
+        "montant",
+        "nom_debiteur",
+        "reference_bout_en_bout",
+        "virement",
+        "statut_rapprochement",
+    ]
+    list_filter = [
+        "statut_rapprochement",
+        "sens",
+        ("etablissement", admin.RelatedOnlyFieldListFilter),
+        "date_comptable",
+    ]
+    list_select_related = ["releve", "virement"]
+    search_fields = [
+        "reference_bout_en_bout",
+        "libelle",
+        "nom_debiteur",
+        "iban_debiteur",
+        "reference_banque",
+        "virement__reference",
+    ]
+    readonly_fields = ["releve_lie"]
+    exclude = ["releve"]
+
+    @admin.display(description="relevé")
+    def releve_lie(self, obj):
+        return format_html('<a href="{}">{}</a>', url_releve(obj.releve_id), obj.releve)
+
+
+admin.site.register(ReleveBancaire, ReleveBancaireAdmin)
+admin.site.register(LigneReleve, LigneReleveAdmin)
