@@ -351,6 +351,42 @@ def _compte_actif(compte: CompteNominatif) -> None:
         raise OperationInterdite("Cette personne a été libérée : son compte est liquidé.")
 
 
+def _mouvement_simple(
+    *,
+    compte: CompteNominatif,
+    partie: str,
+    montant: Decimal,
+    contrepartie: str,
+    nature: str,
+    source: str,
+    motif: str,
+    auteur,
+    auteur_systeme: str = "",
+    date_operation: datetime.date | None,
+    piece: str = "",
+    permission: str = "regie.passer_ecriture",
+    action: str = "passer une écriture",
+    compte_actif: bool = True,
+) -> Ecriture:
+    """One part of the account against its counterpart: `montant` is signed from the
+    account's side (positive credits the part, negative debits it)."""
+    compte = _verrouiller(compte.pk)
+    verifier_droits(auteur, compte.detenu.etablissement, permission, action)
+    if compte_actif:
+        _compte_actif(compte)
+    return _passer(
+        compte,
+        nature=nature,
+        source=source,
+        motif=motif,
+        lignes=[Ligne(partie, montant), Ligne(Partie.CONTREPARTIE, -montant, contrepartie)],
+        auteur=auteur,
+        auteur_systeme=auteur_systeme,
+        date_operation=date_operation or _aujourdhui(),
+        piece=piece,
+    )
+
+
 # --- Opening an account ---------------------------------------------------------------
 
 
@@ -476,24 +512,16 @@ def crediter_capital_rente_accident_travail(
     piece: str = "",
 ) -> Ecriture:
     """D. 332-14: the capital of a work-accident rent goes wholly to the pécule de libération."""
-    montant = montant_valide(montant)
-    compte = _verrouiller(compte.pk)
-    verifier_droits(
-        auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
-    )
-    _compte_actif(compte)
-    return _passer(
-        compte,
+    return _mouvement_simple(
+        compte=compte,
+        partie=Partie.PECULE_LIBERATION,
+        montant=montant_valide(montant),
+        contrepartie=Contrepartie.ENCAISSEMENT,
         nature=NatureEcriture.CAPITAL_RENTE_AT,
         source=source,
         motif=motif,
-        lignes=[
-            Ligne(Partie.PECULE_LIBERATION, montant),
-            Ligne(Partie.CONTREPARTIE, -montant, Contrepartie.ENCAISSEMENT),
-        ],
         auteur=auteur,
-        auteur_systeme="",
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation,
         piece=piece,
     )
 
@@ -519,15 +547,14 @@ def debiter_part_disponible(
     montant = montant_valide(montant)
     if nature not in CONTREPARTIE_DES_DEBITS:
         raise ValueError(f"{nature!r} is not a debit of the part disponible.")
-    compte = _verrouiller(compte.pk)
-    verifier_droits(
-        auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
-    )
-    _compte_actif(compte)
-    if montant > compte.part_disponible_libre:
-        bloque = compte.part_disponible_bloquee
+    verrouille = _verrouiller(compte.pk)
+    if montant > verrouille.part_disponible_libre:
+        bloque = verrouille.part_disponible_bloquee
+        verifier_droits(
+            auteur, verrouille.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
+        )
         raise SoldeInsuffisant(
-            f"Solde insuffisant sur la part disponible : {euros(compte.part_disponible_libre)} "
+            f"Solde insuffisant sur la part disponible : {euros(verrouille.part_disponible_libre)} "
             f"disponibles pour un débit de {euros(montant)}"
             + (
                 f" ({euros(bloque)} sont bloqués pour une dépense autorisée D.422 et ne sont "
@@ -536,20 +563,19 @@ def debiter_part_disponible(
                 else "."
             ),
             partie=Partie.PART_DISPONIBLE,
-            disponible=compte.part_disponible_libre,
+            disponible=verrouille.part_disponible_libre,
         )
-    return _passer(
-        compte,
+    return _mouvement_simple(
+        compte=verrouille,
+        partie=Partie.PART_DISPONIBLE,
+        montant=-montant,
+        contrepartie=CONTREPARTIE_DES_DEBITS[nature],
         nature=nature,
         source=source,
         motif=motif,
-        lignes=[
-            Ligne(Partie.PART_DISPONIBLE, -montant),
-            Ligne(Partie.CONTREPARTIE, montant, CONTREPARTIE_DES_DEBITS[nature]),
-        ],
         auteur=auteur,
         auteur_systeme=auteur_systeme,
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation,
         piece=piece,
     )
 
@@ -571,23 +597,18 @@ def payer_parties_civiles(
     montant = montant_valide(montant)
     if not beneficiaire.strip():
         raise OperationInterdite("Le bénéficiaire du paiement est obligatoire.")
-    compte = _verrouiller(compte.pk)
-    verifier_droits(
-        auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
-    )
-    return _passer(
-        compte,
+    return _mouvement_simple(
+        compte=compte,
+        partie=Partie.PARTIES_CIVILES,
+        montant=-montant,
+        contrepartie=Contrepartie.PARTIES_CIVILES,
         nature=NatureEcriture.PAIEMENT_VICTIMES,
         source=source,
         motif=f"{motif.strip()} – bénéficiaire : {beneficiaire.strip()}",
-        lignes=[
-            Ligne(Partie.PARTIES_CIVILES, -montant),
-            Ligne(Partie.CONTREPARTIE, montant, Contrepartie.PARTIES_CIVILES),
-        ],
         auteur=auteur,
-        auteur_systeme="",
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation,
         piece=piece,
+        compte_actif=False,
     )
 
 
@@ -604,27 +625,20 @@ def debloquer_pecule_liberation(
 ) -> Ecriture:
     """D. 424-3: the head releases pécule for resettlement expenses during a sentence
     adjustment under écrou; it is paid out, not moved to the part disponible."""
-    montant = montant_valide(montant)
-    compte = _verrouiller(compte.pk)
-    verifier_droits(
-        auteur,
-        compte.detenu.etablissement,
-        "regie.decider_deblocage_pecule",
-        "débloquer le pécule de libération",
-    )
-    return _passer(
-        compte,
+    return _mouvement_simple(
+        compte=compte,
+        partie=Partie.PECULE_LIBERATION,
+        montant=-montant_valide(montant),
+        contrepartie=Contrepartie.DETENU,
         nature=NatureEcriture.DEBLOCAGE_PECULE,
         source=source,
         motif=motif,
-        lignes=[
-            Ligne(Partie.PECULE_LIBERATION, -montant),
-            Ligne(Partie.CONTREPARTIE, montant, Contrepartie.DETENU),
-        ],
         auteur=auteur,
-        auteur_systeme="",
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation,
         piece=piece,
+        permission="regie.decider_deblocage_pecule",
+        action="débloquer le pécule de libération",
+        compte_actif=False,
     )
 
 
