@@ -13,6 +13,7 @@ import math
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -184,7 +185,12 @@ def _verifier_limites(proche, cle: str, maintenant: datetime.datetime) -> None:
 def _verrouiller_tentatives(proche, cle: str) -> None:
     """Serialise the attempts of one relative, and of one address, so that concurrent
     attempts cannot all slip under the limits."""
-    list(type(proche).objects.select_for_update().filter(pk=proche.pk).values_list("pk", flat=True))
+    list(
+        get_user_model()
+        .objects.select_for_update()
+        .filter(pk=proche.pk)
+        .values_list("pk", flat=True)
+    )
     if connection.vendor == "postgresql":
         with connection.cursor() as curseur:
             curseur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"permis:{cle}"])

@@ -39,4 +39,7 @@ class MessageContactForm(FormulaireDsfr, forms.ModelForm):
             "sujet": {"required": "Indiquez le sujet de votre message."},
             "message": {"required": "Écrivez votre message."},
         }
-        widgets = {"message": forms.Textarea(attrs={"rows": 6})}
+        widgets = {
+            "message": forms.Textarea(attrs={"rows": 6}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+        }

@@ -287,6 +287,10 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # only) keeps Django's own inline styles, so it is excluded from this policy and gets a
 # policy of its own in portail.middleware.
 _FRANCECONNECT_ORIGINE = "/".join(FRANCECONNECT_ISSUER.split("/")[:3])
+_ORIGINES_FOURNISSEURS = [
+    "/".join(PECULE_FOURNISSEURS["sandbox"]["OPTIONS"]["url"].split("/")[:3]),
+    *env_list("PECULE_CSP_ORIGINES_PAIEMENT", ""),  # e.g. https://connect.fintecture.com
+]
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/admin/"],
     "DIRECTIVES": {
@@ -300,7 +304,8 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "frame-ancestors": [NONE],
         # Chrome applies form-action to the redirects that follow a form: the FranceConnect
-        # button and the logout go on to FranceConnect.
-        "form-action": [SELF, _FRANCECONNECT_ORIGINE],
+        # button and the logout go on to FranceConnect, « Réaliser le virement » to the
+        # payment provider's pages.
+        "form-action": [SELF, _FRANCECONNECT_ORIGINE, *_ORIGINES_FOURNISSEURS],
     },
 }

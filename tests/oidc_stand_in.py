@@ -12,6 +12,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from tests.csp import autoriser_suite_de_formulaire
+
 RACINE = Path(__file__).resolve().parent.parent
 DOSSIER_OIDC = RACINE / "oidc"
 
@@ -77,6 +79,7 @@ class FournisseurOidc:
         settings.OIDC_OP_TOKEN_ENDPOINT = f"{self.issuer}/token"
         settings.OIDC_OP_USER_ENDPOINT = f"{self.issuer}/userinfo"
         settings.OIDC_OP_JWKS_ENDPOINT = f"{self.issuer}/jwks"
+        autoriser_suite_de_formulaire(settings, self.base)
 
     def se_connecter(self, url_authorize: str, login: str = "test", annuler: bool = False) -> str:
         """Play the user on the provider's pages; return the URL it sends the browser back to."""

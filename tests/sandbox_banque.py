@@ -176,6 +176,7 @@ class BanqueSandbox:
     def configurer_portail(self, settings) -> None:
         """Point the portal's "sandbox" provider at this process (pytest-django `settings`)."""
         from pecule import fournisseurs
+        from tests.csp import autoriser_suite_de_formulaire
 
         settings.PECULE_FOURNISSEURS = {
             **settings.PECULE_FOURNISSEURS,
@@ -185,6 +186,7 @@ class BanqueSandbox:
             },
         }
         fournisseurs.reinitialiser()
+        autoriser_suite_de_formulaire(settings, self.url.rstrip("/"))
 
     # --- The relative on the bank pages ------------------------------------------------
 
