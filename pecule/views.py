@@ -61,18 +61,6 @@ def detenu(request, pk):
     return render(request, "pecule/detenu.html", _contexte_detenu(request, pk))
 
 
-def _erreur_sur_le_montant(formulaire: MontantForm, message: str) -> None:
-    """A refusal found after validation (cap, permit...): shown on the amount field and,
-    like the form's own errors (FormulaireDsfr.full_clean, which has already run), tied
-    to it for screen readers."""
-    formulaire.add_error("montant", message)
-    attrs = formulaire.fields["montant"].widget.attrs
-    attrs["aria-invalid"] = "true"
-    attrs["aria-describedby"] = f"{formulaire['montant'].id_for_label}-erreurs"
-    if "fr-input--error" not in attrs.get("class", ""):
-        attrs["class"] = f"{attrs.get('class', '')} fr-input--error".strip()
-
-
 @require_http_methods(["GET", "POST"])
 @proche_requis
 def alimenter(request, pk):
@@ -93,7 +81,7 @@ def alimenter(request, pk):
                 url_retour=url_retour,
             )
         except RegieError as refus:
-            _erreur_sur_le_montant(formulaire, str(refus))
+            formulaire.add_error("montant", str(refus))
         except ErreurFournisseur:
             formulaire.add_error(
                 None,

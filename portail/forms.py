@@ -16,11 +16,23 @@ class FormulaireDsfr:
     def full_clean(self):
         super().full_clean()
         for nom in self.errors:
-            if nom in self.fields:
-                attrs = self.fields[nom].widget.attrs
-                attrs["aria-invalid"] = "true"
-                attrs["aria-describedby"] = f"{self[nom].id_for_label}-erreurs"
-                attrs["class"] = attrs.get("class", "") + " fr-input--error"
+            self._marquer_en_erreur(nom)
+
+    def add_error(self, field, error):
+        """Errors found after validation (a cap, a refused permit) are tied to their field
+        for screen readers like the form's own."""
+        super().add_error(field, error)
+        if field is not None and hasattr(self, "cleaned_data"):
+            self._marquer_en_erreur(field)
+
+    def _marquer_en_erreur(self, nom: str) -> None:
+        if nom not in self.fields:
+            return
+        attrs = self.fields[nom].widget.attrs
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{self[nom].id_for_label}-erreurs"
+        if "fr-input--error" not in attrs.get("class", ""):
+            attrs["class"] = f"{attrs.get('class', '')} fr-input--error".strip()
 
 
 class MessageContactForm(FormulaireDsfr, forms.ModelForm):
