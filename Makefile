@@ -35,6 +35,7 @@ test: install lint
 
 bench: install
 	$(PY) bench/bench_regie.py
+	$(PY) bench/bench_documents.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

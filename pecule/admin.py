@@ -194,3 +194,4 @@ class CourrielSortantAdmin(NotificationRecueAdmin):
 
 
 from .rapprochement import admin as _rapprochement_admin  # noqa: E402,F401
+from .releves import admin as _releves_admin  # noqa: E402,F401

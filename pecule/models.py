@@ -270,3 +270,4 @@ class CourrielSortant(models.Model):
 
 
 from .rapprochement.models import LigneReleve, ReleveBancaire  # noqa: E402,F401
+from .releves.models import ReleveProche  # noqa: E402,F401

@@ -1,17 +1,16 @@
-"""The staff roles' permissions on transfers and bank statements (added to the groups
-of `regie.roles`)."""
+"""The staff roles' permissions on transfers, bank statements and relatives' PDF
+statements (added to the groups of `regie.roles`)."""
 
 from regie.roles import CHEF_ETABLISSEMENT, REGISSEUR, ajouter_permissions
 
 from .rapprochement import PERMISSIONS_RAPPROCHEMENT
+from .releves import PERMISSIONS_RELEVES
+
+VIREMENTS = ["view_virement", "view_evenementvirement"]
 
 PERMISSIONS_PECULE = {
-    REGISSEUR: ["view_virement", "view_evenementvirement", *PERMISSIONS_RAPPROCHEMENT[REGISSEUR]],
-    CHEF_ETABLISSEMENT: [
-        "view_virement",
-        "view_evenementvirement",
-        *PERMISSIONS_RAPPROCHEMENT[CHEF_ETABLISSEMENT],
-    ],
+    role: [*VIREMENTS, *PERMISSIONS_RAPPROCHEMENT[role], *PERMISSIONS_RELEVES[role]]
+    for role in (REGISSEUR, CHEF_ETABLISSEMENT)
 }
 
 

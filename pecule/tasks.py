@@ -5,6 +5,7 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -38,9 +39,7 @@ def traiter_notification(notification_id: int) -> None:
     notification = NotificationRecue.objects.get(pk=notification_id)
     if notification.traitee_le is not None:
         return
-    NotificationRecue.objects.filter(pk=notification_id).update(
-        tentatives=notification.tentatives + 1
-    )
+    NotificationRecue.objects.filter(pk=notification_id).update(tentatives=F("tentatives") + 1)
     prestataire = fournisseur(notification.fournisseur)
     for evenement in prestataire.parse_notification(notification.corps.encode()):
         virement = Virement.objects.filter(
@@ -147,3 +146,10 @@ def alerter_virements_sans_releve(delai_jours_ouvres: int = 3) -> int:
             delai_jours_ouvres,
         )
     return len(virements)
+
+
+from .releves.tasks import (  # noqa: E402,F401
+    produire_releve,
+    relancer_releves,
+    supprimer_releves_expires,
+)

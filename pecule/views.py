@@ -1,8 +1,6 @@
 """The relative's « Pécule » pages: the transfer journey and the history. The detainee's
 balance is never shown: it is their own private data."""
 
-import datetime
-
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,8 +17,7 @@ from .forms import MontantForm
 from .fournisseurs import fournisseur
 from .fournisseurs.base import ErreurFournisseur
 from .models import EtatProche, StatutPaiement, Virement
-
-DUREE_HISTORIQUE = datetime.timedelta(days=183)
+from .releves.services import periode_des_six_derniers_mois, virements_des_six_derniers_mois
 
 
 def _lignes_permis(proche):
@@ -150,12 +147,8 @@ def confirmer(request, cle):
 @require_GET
 @proche_requis
 def historique(request):
-    depuis = timezone.now() - DUREE_HISTORIQUE
-    virements = (
-        Virement.objects.filter(proche=request.user, cree_le__gte=depuis)
-        .select_related("detenu", "etablissement")
-        .order_by("-cree_le")
-    )
+    depuis, fin = periode_des_six_derniers_mois()
+    virements = virements_des_six_derniers_mois(request.user, fin=fin)
     return render(
         request,
         "pecule/historique.html",

@@ -204,6 +204,11 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
+    "relancer-releves": {"task": "pecule.releves.tasks.relancer_releves", "schedule": 300.0},
+    "supprimer-releves-expires": {
+        "task": "pecule.releves.tasks.supprimer_releves_expires",
+        "schedule": 3600.0,
+    },
     "relancer-notifications": {"task": "pecule.tasks.relancer_notifications", "schedule": 60.0},
     "verifier-virements": {"task": "pecule.tasks.verifier_virements_en_cours", "schedule": 30.0},
     "envoyer-courriels": {"task": "pecule.tasks.envoyer_courriels", "schedule": 60.0},
@@ -212,6 +217,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
     },
 }
+
+# Relatives' PDF statements: kept this many days after issue, then file and row deleted.
+PECULE_RETENTION_RELEVES_JOURS = int(os.environ.get("PECULE_RETENTION_RELEVES_JOURS", "7"))
 
 # Payment initiation providers (pecule.fournisseurs). The sandbox bank is a development
 # tool (sandbox/); production names a licensed provider and its credentials.

@@ -19,6 +19,7 @@ urlpatterns = [
     *urlpatterns_oidc,
     path("", include("comptes.urls")),
     path("espace/", include("permis.urls")),
+    path("espace/pecule/releves/", include("pecule.releves.urls")),
     path("espace/pecule/", include("pecule.urls")),
     path("", include("portail.urls_pages")),
 ]

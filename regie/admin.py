@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html
 
-from . import admin_views, selectors, services
+from . import admin_documents, admin_views, selectors, services
 from .exceptions import RegieError
 from .models import (
     Affectation,
@@ -299,6 +299,7 @@ class CompteNominatifAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAd
             ("liberation/", admin_views.liberation, "liberation"),
             ("contrepassation/", admin_views.contrepassation, "contrepassation"),
             ("remboursement/", admin_views.remboursement, "remboursement"),
+            *admin_documents.OPERATIONS_COMPTE,
         ]
         return [
             path(f"<int:object_id>/{route}", vue(fonction), name=f"regie_comptenominatif_{nom}")
@@ -508,6 +509,7 @@ class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
             ("depense/", admin_views.depense_d422, "depense"),
             ("cloture/", admin_views.cloture_d422, "cloture"),
             ("renonciation/", admin_views.renonciation_d422, "renonciation"),
+            *admin_documents.OPERATIONS_D422,
         ]
         return [
             path(f"<int:object_id>/{route}", vue(fonction), name=f"regie_autorisationd422_{nom}")

@@ -1,0 +1,213 @@
+"""The relatives' statements in the back-office: a read-only list, and « Vérifier un code »
+where staff type the verification code printed on a statement (and may add the PDF they
+were given) to check that the portal issued it and what it contained.
+
+The list shows a staff member the statements about their establishments' detainees; the
+verification page answers for any code, since whoever holds the code holds the document
+and the answer shows only what the document prints.
+"""
+
+import hashlib
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from pecule.models import EtatProche, Virement
+from regie import selectors
+from regie.formats import euros
+
+from . import services
+from .models import ReleveProche
+
+TAILLE_MAX_PDF = 10 * 1024 * 1024
+
+
+class VerificationForm(forms.Form):
+    code = forms.CharField(
+        label="Code de vérification",
+        max_length=100,
+        help_text="Les 16 caractères imprimés sur le relevé (les tirets et espaces sont ignorés).",
+    )
+    fichier = forms.FileField(
+        label="Fichier PDF reçu (facultatif)",
+        required=False,
+        help_text="Pour vérifier que le fichier est exactement celui que le portail a émis.",
+    )
+
+    def clean_code(self):
+        code = services.normaliser_code(self.cleaned_data["code"])
+        if len(code) < 16:
+            raise forms.ValidationError("Le code compte 16 caractères (chiffres et lettres A à F).")
+        return code
+
+    def clean_fichier(self):
+        fichier = self.cleaned_data.get("fichier")
+        if fichier and fichier.size > TAILLE_MAX_PDF:
+            raise forms.ValidationError("Ce fichier est trop volumineux pour être un relevé.")
+        return fichier
+
+
+def resultat_verification(releve: ReleveProche, empreinte: str | None, visibles: set) -> dict:
+    return {
+        "releve": releve,
+        "visible": releve.pk in visibles,
+        "donnees_integres": bool(releve.donnees)
+        and services.code_verification(releve.donnees) == releve.code_verification,
+        "fichier_identique": None if empreinte is None else empreinte == releve.empreinte_fichier,
+    }
+
+
+@admin.register(ReleveProche)
+class ReleveProcheAdmin(admin.ModelAdmin):
+    change_list_template = "pecule/releves/admin_change_list.html"
+    list_display = [
+        "pk",
+        "proche_nom",
+        "perimetre",
+        "statut",
+        "demande_le",
+        "pret_le",
+        "expire_le",
+        "code",
+        "nombre_virements",
+        "total",
+    ]
+    list_filter = ["statut"]
+    list_select_related = ["proche", "detenu"]
+    search_fields = ["proche__fc_family_name", "proche__fc_given_name"]
+    search_help_text = "Nom du proche, ou code de vérification imprimé sur le relevé."
+    ordering = ["-demande_le", "-pk"]
+    fields = [
+        "proche_nom",
+        "perimetre",
+        "debut",
+        "fin",
+        "statut",
+        "demande_le",
+        "pret_le",
+        "expire_le",
+        "code",
+        "code_verification",
+        "empreinte_fichier",
+        "nombre_virements",
+        "total",
+        "liste_virements",
+        "erreur",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        releves = super().get_queryset(request)
+        if request.user.is_superuser:
+            return releves
+        etablissements = selectors.etablissements_geres(request.user)
+        virements = Virement.objects.filter(
+            proche_id=OuterRef("proche_id"), etablissement__in=etablissements
+        )
+        return releves.filter(
+            Q(detenu__etablissement__in=etablissements) | Q(detenu__isnull=True) & Exists(virements)
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        code = services.normaliser_code(search_term)
+        if len(code) >= 16 and set(search_term.strip().lower()) <= set("0123456789abcdef- "):
+            return queryset.filter(code_verification__startswith=code), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="proche", ordering="proche__fc_family_name")
+    def proche_nom(self, obj):
+        return f"{obj.proche.fc_given_name} {obj.proche.fc_family_name}".strip() or str(obj.proche)
+
+    @admin.display(description="virements à")
+    def perimetre(self, obj):
+        if obj.detenu_id is None:
+            return "Toutes les personnes détenues"
+        return str(obj.detenu)
+
+    @admin.display(description="code imprimé")
+    def code(self, obj):
+        return obj.code_court or "–"
+
+    @admin.display(description="virements du relevé")
+    def liste_virements(self, obj):
+        if not obj.donnees:
+            return "–"
+        return format_html(
+            "<table><thead><tr><th>Date</th><th>Référence</th><th>Personne détenue</th>"
+            "<th>Montant</th><th>État</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>{} {} (écrou {})</td><td>{}</td><td>{}</td></tr>",
+                (
+                    (
+                        ligne["date"][:16].replace("T", " "),
+                        ligne["reference"],
+                        ligne["detenu"]["prenoms"],
+                        ligne["detenu"]["nom"],
+                        ligne["detenu"]["numero_ecrou"],
+                        euros(Decimal(ligne["montant"])),
+                        EtatProche(ligne["etat"]).label,
+                    )
+                    for ligne in obj.donnees["virements"]
+                ),
+            ),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "verifier/",
+                self.admin_site.admin_view(self.verifier),
+                name="pecule_releveproche_verifier",
+            ),
+            *super().get_urls(),
+        ]
+
+    def verifier(self, request):
+        """« Vérifier un code »: every statement whose code starts with the one typed."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        formulaire = VerificationForm(request.POST or None, request.FILES or None)
+        resultats = None
+        if request.method == "POST" and formulaire.is_valid():
+            empreinte = None
+            if formulaire.cleaned_data["fichier"]:
+                sha = hashlib.sha256()
+                for morceau in formulaire.cleaned_data["fichier"].chunks():
+                    sha.update(morceau)
+                empreinte = sha.hexdigest()
+            releves = list(services.releves_du_code(formulaire.cleaned_data["code"]))
+            visibles = set(
+                self.get_queryset(request)
+                .filter(pk__in=[r.pk for r in releves])
+                .values_list("pk", flat=True)
+            )
+            resultats = [resultat_verification(r, empreinte, visibles) for r in releves]
+        return TemplateResponse(
+            request,
+            "pecule/releves/admin_verifier.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "Vérifier le code d'un relevé",
+                "formulaire": formulaire,
+                "resultats": resultats,
+                "retention_jours": services.retention().days,
+                "url_liste": reverse("admin:pecule_releveproche_changelist"),
+            },
+        )

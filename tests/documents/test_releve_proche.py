@@ -1,0 +1,351 @@
+"""The relative's six-month statement: requested from the history, rendered by the task,
+shown as ready, downloaded by that relative only, checked against the transfers, found
+by its verification code in the back-office, deleted after the retention period."""
+
+import datetime
+import hashlib
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pecule.models import EtatProche, Virement
+from pecule.releves import services, tasks
+from pecule.releves.models import ReleveProche, StatutReleve
+from regie.formats import euros
+from tests.factories import UtilisateurFactory, agent
+
+from .conftest import artefact, normaliser, texte_pdf, verifier_pdf_ua
+
+pytestmark = pytest.mark.django_db
+
+REFERENCE = re.compile(r"PEC-[A-Z0-9]{4}-[A-Z0-9]{4}")
+
+
+def lignes_par_reference(texte: str) -> dict[str, str]:
+    """Each transfer's row of the PDF: the text from the date before its reference to
+    the next row's date (a row spans lines in the extracted text)."""
+    tableau = texte.split("Totaux", 1)[0]
+    debuts = [m.start() for m in re.finditer(r"\d\d/\d\d/\d{4} \d\d:\d\d PEC-", tableau)]
+    lignes = {}
+    for debut, fin in zip(debuts, [*debuts[1:], len(tableau)], strict=True):
+        morceau = tableau[debut:fin]
+        lignes[REFERENCE.search(morceau)[0]] = " ".join(morceau.split())
+    return lignes
+
+
+def demander(client, proche, capture, detenu=None):
+    client.force_login(proche)
+    with capture(execute=True):
+        reponse = client.post(reverse("releves:demander"), {"detenu": detenu.pk if detenu else ""})
+    assert reponse.status_code == 302
+    return ReleveProche.objects.filter(proche=proche).latest("demande_le", "pk")
+
+
+def telecharger(client, releve) -> bytes:
+    reponse = client.get(reverse("releves:telecharger", args=[releve.pk]))
+    assert reponse.status_code == 200
+    assert reponse["Content-Type"] == "application/pdf"
+    assert reponse["Content-Disposition"].startswith('attachment; filename="releve-virements-')
+    assert "no-store" in reponse["Cache-Control"]
+    return b"".join(reponse.streaming_content)
+
+
+def test_demande_production_et_telechargement(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    proche = monde["proche"]
+    releve = demander(client, proche, django_capture_on_commit_callbacks)
+
+    # The task ran (eager): the statement is ready, and the page and the status say so.
+    assert releve.statut == StatutReleve.PRET
+    page = client.get(reverse("releves:index"))
+    assert f'id="releve-{releve.pk}"' in page.content.decode()
+    assert reverse("releves:telecharger", args=[releve.pk]) in page.content.decode()
+    statut = client.get(reverse("releves:statut", args=[releve.pk])).json()
+    assert statut["statut"] == "pret"
+    assert statut["url"] == reverse("releves:telecharger", args=[releve.pk])
+
+    pdf = telecharger(client, releve)
+    assert hashlib.sha256(pdf).hexdigest() == releve.empreinte_fichier
+    assert releve.fichier.name.startswith(f"releves/{proche.pk}/")
+    artefact(pdf, "releve-proche")
+    verifier_pdf_ua(pdf)
+    texte = texte_pdf(pdf)
+
+    # Identity, period, issue date, code.
+    assert "Angela Claire Louise DUBOIS" in texte
+    assert "né(e) le 24/08/1962" in texte
+    debut, fin = timezone.localtime(releve.debut), timezone.localtime(releve.fin)
+    assert f"Période du {debut:%d/%m/%Y} au {fin:%d/%m/%Y}" in texte
+    assert f"émis le {timezone.localtime(releve.pret_le):%d/%m/%Y à %H:%M}" in texte
+    assert releve.code_court in texte
+    assert len(releve.code_verification) == 64
+
+    # Every transfer of the six months, with its reference, amount and state; no other.
+    attendus = monde["virements"]
+    lignes = lignes_par_reference(texte)
+    assert set(lignes) == {v.reference for v in attendus}
+    for v in attendus:
+        assert normaliser(euros(v.montant)) in lignes[v.reference]
+        assert v.etat_proche.label in lignes[v.reference]
+        assert f"{timezone.localtime(v.cree_le):%d/%m/%Y %H:%M}" in lignes[v.reference]
+        assert f"{v.detenu.prenoms} {v.detenu.nom}" in lignes[v.reference]
+    assert monde["ancien"].reference not in texte
+    assert monde["etranger"].reference not in texte
+    assert {v.etat_proche for v in attendus} >= {
+        EtatProche.CREDITE,
+        EtatProche.EN_ATTENTE,
+        EtatProche.REFUSE,
+        EtatProche.ANNULE,
+        EtatProche.EXPIRE,
+    }
+
+    # Totals are the sums of the transfers listed.
+    total = sum(v.montant for v in attendus)
+    credite = sum(v.montant for v in attendus if v.etat_proche == EtatProche.CREDITE)
+    assert f"Total des virements listés {len(attendus)} {normaliser(euros(total))}" in texte
+    assert f"Total crédité sur le compte nominatif : {normaliser(euros(credite))}" in texte
+    for etat_proche in {v.etat_proche for v in attendus}:
+        du_etat = [v for v in attendus if v.etat_proche == etat_proche]
+        somme = normaliser(euros(sum(v.montant for v in du_etat)))
+        assert f"{etat_proche.label} {len(du_etat)} {somme}" in texte
+    assert releve.nombre_virements == len(attendus) and releve.total == total
+
+
+def test_releve_pour_une_seule_personne(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    releve = demander(
+        client, monde["proche"], django_capture_on_commit_callbacks, detenu=monde["second"]
+    )
+    texte = texte_pdf(telecharger(client, releve))
+    assert "Virements à Paul MARTIN" in texte
+    assert set(REFERENCE.findall(texte)) == {
+        v.reference for v in monde["virements"] if v.detenu_id == monde["second"].pk
+    }
+
+
+def test_seul_le_proche_qui_l_a_demande_y_accede(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    releve = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    urls = [
+        reverse("releves:statut", args=[releve.pk]),
+        reverse("releves:telecharger", args=[releve.pk]),
+    ]
+    client.force_login(monde["autre_proche"])
+    for url in urls:
+        assert client.get(url).status_code == 404
+    assert f"releve-{releve.pk}" not in client.get(reverse("releves:index")).content.decode()
+    client.logout()
+    for url in urls:
+        reponse = client.get(url)
+        assert reponse.status_code == 302
+        assert reponse["Location"] == reverse("portail:accueil_public")
+    # A staff account is not a relative either.
+    client.force_login(UtilisateurFactory(is_superuser=True))
+    for url in urls:
+        assert client.get(url).status_code == 302
+    # A missing statement is a 404 too; the file has no public media URL.
+    client.force_login(monde["proche"])
+    assert client.get(reverse("releves:telecharger", args=[releve.pk + 999])).status_code == 404
+
+
+def test_un_second_clic_reutilise_le_releve(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    premier = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    second = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    assert premier.pk == second.pk
+    assert ReleveProche.objects.count() == 1
+    # Another scope is another statement.
+    demander(client, monde["proche"], django_capture_on_commit_callbacks, detenu=monde["second"])
+    assert ReleveProche.objects.count() == 2
+    # A transfer changed since: the next click makes a fresh statement.
+    Virement.objects.filter(pk=monde["virements"][2].pk).update(
+        maj_le=timezone.now() + datetime.timedelta(seconds=1)
+    )
+    troisieme = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    assert troisieme.pk not in (premier.pk, second.pk)
+
+
+def test_page_en_preparation_sans_javascript(client, virements_du_proche):
+    """Before the task ran: « en préparation », the script that polls, the « Actualiser »
+    link; the status endpoint answers « demande »."""
+    monde = virements_du_proche
+    releve = services.demander_releve(proche=monde["proche"])  # on_commit not run
+    client.force_login(monde["proche"])
+    page = client.get(reverse("releves:index")).content.decode()
+    assert "Votre relevé est en préparation." in page
+    assert "data-releve-actualiser" in page and "Actualiser</a>" in page
+    assert re.search(r'<script src="[^"]*portail/releve\.js" nonce="[^"]+" defer>', page)
+    assert client.get(reverse("releves:statut", args=[releve.pk])).json()["statut"] == "demande"
+    assert client.get(reverse("releves:telecharger", args=[releve.pk])).status_code == 404
+    tasks.produire_releve.delay(releve.pk)
+    assert client.get(reverse("releves:statut", args=[releve.pk])).json()["statut"] == "pret"
+
+
+def test_tache_idempotente_et_sans_effet_sur_un_releve_pret(virements_du_proche):
+    releve = services.demander_releve(proche=virements_du_proche["proche"])
+    tasks.produire_releve.delay(releve.pk)
+    releve.refresh_from_db()
+    fichier, code = releve.fichier.name, releve.code_verification
+    tasks.produire_releve.delay(releve.pk)  # delivered again (acks_late)
+    releve.refresh_from_db()
+    assert (releve.fichier.name, releve.code_verification) == (fichier, code)
+    assert tasks.produire_releve.delay(releve.pk + 999).get() is None
+
+
+def test_meme_donnees_memes_octets(virements_du_proche):
+    releve = services.demander_releve(proche=virements_du_proche["proche"])
+    donnees = services.donnees_releve(releve)
+    emis_le = timezone.make_aware(datetime.datetime(2025, 6, 1, 9, 30))
+    premier = services.pdf_releve(donnees, emis_le=emis_le)
+    second = services.pdf_releve(services.donnees_releve(releve), emis_le=emis_le)
+    assert premier == second
+    plus_tard = services.pdf_releve(donnees, emis_le=emis_le + datetime.timedelta(days=1))
+    assert plus_tard != premier
+    # The code does not depend on the issue date.
+    assert services.code_verification(donnees) == services.code_verification(
+        services.donnees_releve(releve)
+    )
+
+
+def test_historique_html_et_pdf_listent_les_memes_virements(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    releve = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    html = client.get(reverse("pecule:historique")).content.decode()
+    pdf = texte_pdf(telecharger(client, releve))
+    assert REFERENCE.findall(html) == REFERENCE.findall(pdf)
+    assert REFERENCE.findall(pdf) == [
+        v.reference
+        for v in services.virements_des_six_derniers_mois(monde["proche"], fin=releve.fin)
+    ]
+
+
+def test_code_verifie_dans_l_administration(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    releve = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    pdf = telecharger(client, releve)
+    code_imprime = re.search(r"Code de vérification : ([0-9A-F-]{19})", texte_pdf(pdf))[1]
+    assert code_imprime == releve.code_court
+
+    regisseur = agent("Régisseur", monde["etablissement"])
+    client.force_login(regisseur)
+    liste = client.get(reverse("admin:pecule_releveproche_changelist"), {"q": code_imprime.lower()})
+    assert liste.status_code == 200
+    assert list(liste.context["cl"].result_list) == [releve]
+
+    url = reverse("admin:pecule_releveproche_verifier")
+    reponse = client.post(url, {"code": code_imprime})
+    assert "Code reconnu" in reponse.content.decode()
+    assert "Angela Claire Louise DUBOIS" in reponse.content.decode()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    reponse = client.post(
+        url,
+        {"code": code_imprime, "fichier": SimpleUploadedFile("r.pdf", pdf, "application/pdf")},
+    )
+    assert "Le fichier fourni est identique au relevé émis." in reponse.content.decode()
+    falsifie = SimpleUploadedFile("r.pdf", pdf.replace(b"%%EOF", b"%%EOF "), "application/pdf")
+    reponse = client.post(url, {"code": code_imprime, "fichier": falsifie})
+    assert "n'est pas celui que le portail a émis" in reponse.content.decode()
+    reponse = client.post(url, {"code": "0000-0000-0000-0000"})
+    assert "Aucun relevé ne porte ce code" in reponse.content.decode()
+    # The change page lists the statement's transfers.
+    page = client.get(reverse("admin:pecule_releveproche_change", args=[releve.pk]))
+    assert monde["virements"][0].reference in page.content.decode()
+
+
+def test_liste_de_l_administration_limitee_aux_etablissements(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    from tests.factories import EtablissementFactory
+
+    monde = virements_du_proche
+    releve = demander(client, monde["proche"], django_capture_on_commit_callbacks)
+    ailleurs = agent("Régisseur", EtablissementFactory(code="LOIN"))
+    client.force_login(ailleurs)
+    assert (
+        list(client.get(reverse("admin:pecule_releveproche_changelist")).context["cl"].result_list)
+        == []
+    )
+    assert client.get(
+        reverse("admin:pecule_releveproche_change", args=[releve.pk])
+    ).status_code in (302, 404)
+
+
+def test_suppression_apres_la_retention(settings, virements_du_proche):
+    settings.PECULE_RETENTION_RELEVES_JOURS = 3
+    releve = services.demander_releve(proche=virements_du_proche["proche"])
+    tasks.produire_releve.delay(releve.pk)
+    releve.refresh_from_db()
+    assert releve.expire_le == releve.pret_le + datetime.timedelta(days=3)
+    chemin = releve.fichier.path
+    garde = services.demander_releve(
+        proche=virements_du_proche["proche"], detenu=virements_du_proche["second"]
+    )
+    assert tasks.supprimer_releves_expires.delay().get() == 0
+    ReleveProche.objects.filter(pk=releve.pk).update(
+        expire_le=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    assert tasks.supprimer_releves_expires.delay().get() == 1
+    assert not ReleveProche.objects.filter(pk=releve.pk).exists()
+    import os
+
+    assert not os.path.exists(chemin)
+    assert ReleveProche.objects.filter(pk=garde.pk).exists()
+
+
+def test_releves_en_attente_relances(virements_du_proche):
+    releve = services.demander_releve(proche=virements_du_proche["proche"])
+    ReleveProche.objects.filter(pk=releve.pk).update(
+        demande_le=timezone.now() - datetime.timedelta(minutes=10)
+    )
+    assert tasks.relancer_releves.delay(300).get() == 1
+    releve.refresh_from_db()
+    assert releve.statut == StatutReleve.PRET
+    assert tasks.relancer_releves.delay(300).get() == 0
+
+
+def test_personne_sans_lien_refusee(client, virements_du_proche):
+    from tests.factories import DetenuFactory
+
+    inconnu = DetenuFactory(etablissement=virements_du_proche["etablissement"])
+    client.force_login(virements_du_proche["proche"])
+    reponse = client.post(reverse("releves:demander"), {"detenu": inconnu.pk}, follow=True)
+    assert "Choisissez une personne de la liste" in reponse.content.decode()
+    assert ReleveProche.objects.count() == 0
+    with pytest.raises(services.ReleveImpossible):
+        services.demander_releve(proche=virements_du_proche["proche"], detenu=inconnu)
+
+
+def test_bloc_telecharger_en_pdf_de_l_historique(
+    client, virements_du_proche, django_capture_on_commit_callbacks
+):
+    monde = virements_du_proche
+    client.force_login(monde["proche"])
+    page = client.get(reverse("pecule:historique")).content.decode()
+    assert "Télécharger en PDF" in page
+    assert f'action="{reverse("releves:demander")}"' in page
+    assert f'<option value="{monde["second"].pk}">Paul MARTIN</option>' in page
+    assert f'<option value="{monde["detenu"].pk}">' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        reponse = client.post(reverse("releves:demander"), {"detenu": monde["second"].pk})
+    releve = ReleveProche.objects.get()
+    assert releve.detenu == monde["second"] and releve.statut == StatutReleve.PRET
+    assert reponse["Location"] == f"{reverse('releves:index')}#releve-{releve.pk}"
+    page = client.get(reponse["Location"]).content.decode()
+    assert "Vos virements à Paul MARTIN" in page
+    assert reverse("releves:telecharger", args=[releve.pk]) in page
+    assert "portail/releve.js" not in page  # nothing left to poll
