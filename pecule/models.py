@@ -210,7 +210,19 @@ class NotificationRecue(models.Model):
     id_evenement = models.CharField("identifiant de l'événement", max_length=100)
     corps = models.TextField("corps brut")
     recue_le = models.DateTimeField(default=timezone.now)
+    mise_en_file_le = models.DateTimeField(
+        "dernière mise en file",
+        null=True,
+        blank=True,
+        help_text="Quand son traitement a été confié au courtier pour la dernière fois.",
+    )
     traitee_le = models.DateTimeField(null=True, blank=True)
+    abandonnee_le = models.DateTimeField(
+        "abandonnée le",
+        null=True,
+        blank=True,
+        help_text="Erreur définitive du prestataire ou trop de tentatives : à examiner.",
+    )
     tentatives = models.PositiveIntegerField(default=0)
     derniere_erreur = models.TextField(blank=True)
 

@@ -5,7 +5,7 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -16,30 +16,61 @@ from .services import appliquer_etat
 
 logger = logging.getLogger(__name__)
 
+
+class ErreurTransitoire(Exception):
+    """A provider error worth retrying (network, 5xx, 429)."""
+
+
 RELANCE = {
-    "autoretry_for": (ErreurFournisseur,),
+    "autoretry_for": (ErreurTransitoire,),
     "retry_backoff": 2,
     "retry_backoff_max": 300,
     "retry_jitter": True,
     "max_retries": 10,
 }
+# Re-queue an unprocessed inbox row only when its task has not been queued for this long
+# (a task still waiting in a backlog is not queued twice).
+DELAI_AVANT_RELANCE = timezone.timedelta(minutes=5)
+TENTATIVES_MAX = 20
 
 
-def _publier(tache, *args) -> None:
+def _publier(tache, *args) -> bool:
     """Queue a task; if the broker is down, log it: the periodic sweeps pick the work up."""
     try:
         tache.apply_async(args=args, retry=False)
     except OperationalError:
         logger.warning("Broker unreachable: %s(%s) left to the periodic sweep", tache.name, args)
+        return False
+    return True
 
 
 @shared_task(**RELANCE)
 def traiter_notification(notification_id: int) -> None:
-    """Process one stored notification: re-ask the provider, apply the state machine."""
+    """Process one stored notification: re-ask the provider, apply the state machine.
+    Transient provider errors are retried with back-off; a permanent one is recorded on
+    the row, which is then left for a person (never re-queued forever)."""
     notification = NotificationRecue.objects.get(pk=notification_id)
-    if notification.traitee_le is not None:
+    if notification.traitee_le is not None or notification.abandonnee_le is not None:
         return
     NotificationRecue.objects.filter(pk=notification_id).update(tentatives=F("tentatives") + 1)
+    try:
+        _traiter(notification)
+    except ErreurFournisseur as exc:
+        definitive = not exc.transitoire or notification.tentatives + 1 >= TENTATIVES_MAX
+        NotificationRecue.objects.filter(pk=notification_id).update(
+            derniere_erreur=str(exc)[:1000],
+            abandonnee_le=timezone.now() if definitive else None,
+        )
+        if definitive:
+            logger.error("Notification %s abandoned: %s", notification, exc)
+            return
+        raise ErreurTransitoire(str(exc)) from exc
+    NotificationRecue.objects.filter(pk=notification_id, traitee_le__isnull=True).update(
+        traitee_le=timezone.now()
+    )
+
+
+def _traiter(notification: NotificationRecue) -> None:
     prestataire = fournisseur(notification.fournisseur)
     for evenement in prestataire.parse_notification(notification.corps.encode()):
         virement = Virement.objects.filter(
@@ -50,22 +81,36 @@ def traiter_notification(notification_id: int) -> None:
             continue
         etat = prestataire.get_payment(evenement.id_fournisseur)
         appliquer_etat(virement=virement, etat=etat, origine="notification")
-    NotificationRecue.objects.filter(pk=notification_id, traitee_le__isnull=True).update(
-        traitee_le=timezone.now()
-    )
 
 
-traiter_notification.publier = lambda notification_id: _publier(
-    traiter_notification, notification_id
-)
+def _publier_notification(notification_id: int) -> None:
+    if _publier(traiter_notification, notification_id):
+        NotificationRecue.objects.filter(pk=notification_id).update(mise_en_file_le=timezone.now())
+
+
+traiter_notification.publier = _publier_notification
 
 
 @shared_task
-def relancer_notifications(age_secondes: int = 60) -> int:
-    """Re-queue the inbox events left unprocessed (worker crash, broker down)."""
-    limite = timezone.now() - timezone.timedelta(seconds=age_secondes)
+def relancer_notifications(
+    age_secondes: int = 60, delai_relance_secondes: int | None = None
+) -> int:
+    """Re-queue the inbox events left unprocessed (worker crash, broker down), except those
+    whose task was queued less than `delai_relance_secondes` ago (default
+    DELAI_AVANT_RELANCE): a task still waiting in a backlog is not queued twice."""
+    maintenant = timezone.now()
+    delai = (
+        DELAI_AVANT_RELANCE
+        if delai_relance_secondes is None
+        else timezone.timedelta(seconds=delai_relance_secondes)
+    )
     ids = list(
-        NotificationRecue.objects.filter(traitee_le__isnull=True, recue_le__lt=limite)
+        NotificationRecue.objects.filter(
+            traitee_le__isnull=True,
+            abandonnee_le__isnull=True,
+            recue_le__lt=maintenant - timezone.timedelta(seconds=age_secondes),
+        )
+        .filter(Q(mise_en_file_le__isnull=True) | Q(mise_en_file_le__lt=maintenant - delai))
         .order_by("recue_le")
         .values_list("pk", flat=True)[:1000]
     )
@@ -80,7 +125,13 @@ def verifier_virement(virement_id: int) -> None:
     virement = Virement.objects.get(pk=virement_id)
     if virement.est_final or not virement.id_fournisseur:
         return
-    etat = fournisseur(virement.fournisseur).get_payment(virement.id_fournisseur)
+    try:
+        etat = fournisseur(virement.fournisseur).get_payment(virement.id_fournisseur)
+    except ErreurFournisseur as exc:
+        if exc.transitoire:
+            raise ErreurTransitoire(str(exc)) from exc
+        logger.error("Transfer %s: the provider refused the status request: %s", virement, exc)
+        return  # asked again at the next scheduled check
     appliquer_etat(virement=virement, etat=etat, origine="interrogation")
 
 

@@ -201,7 +201,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang when Redis is down: the inbox keeps the work and the periodic
 # sweeps queue it again.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# visibility_timeout: a task taken by a worker that dies is delivered again after this
+# long; it must exceed the longest retry delay (300 s) plus the time limit (120 s).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900")),
+}
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
     "relancer-releves": {"task": "pecule.releves.tasks.relancer_releves", "schedule": 300.0},

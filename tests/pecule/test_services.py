@@ -1,6 +1,7 @@
 """Transfers: idempotent initiation, caps with pending transfers, the provider state
 machine, crediting through the régie, the « à traiter » queue, the outbox."""
 
+import datetime
 import uuid
 from decimal import Decimal as D
 
@@ -230,3 +231,98 @@ def test_virement_d_un_proche_autorise_d422(situation, fournisseur_memoire):
     compte.refresh_from_db()
     assert compte.part_disponible_bloquee == D("450.00")
     assert LigneEcriture.objects.filter(bloque_d422=autorisation).count() == 1
+
+
+def test_notification_en_erreur_definitive_abandonnee_sans_relance(situation, settings):
+    """A permanent provider error is recorded on the inbox row, which is left for a
+    person and never re-queued; a transient one is retried."""
+    from pecule import fournisseurs, tasks
+    from pecule.fournisseurs.base import ErreurFournisseur, EvenementFournisseur
+    from pecule.models import NotificationRecue
+    from tests.pecule.fournisseur_memoire import FournisseurMemoire
+
+    class FournisseurEnPanne(FournisseurMemoire):
+        transitoire = False
+
+        def parse_notification(self, corps):
+            return [EvenementFournisseur("e1", "mem-x", "execute", "EXECUTED")]
+
+        def get_payment(self, id_fournisseur):
+            raise ErreurFournisseur("404 paiement inconnu", transitoire=type(self).transitoire)
+
+    import sys
+
+    sys.modules[__name__].FournisseurEnPanne = FournisseurEnPanne
+    settings.PECULE_FOURNISSEURS = {"panne": {"CLASSE": f"{__name__}.FournisseurEnPanne"}}
+    fournisseurs.reinitialiser()
+    Virement.objects.create(
+        cle_idempotence="k",
+        proche=situation["proche"],
+        permis=situation["permis"],
+        detenu=situation["detenu"],
+        etablissement=situation["etablissement"],
+        montant=D("10.00"),
+        fournisseur="panne",
+        id_fournisseur="mem-x",
+    )
+    definitive = NotificationRecue.objects.create(
+        fournisseur="panne", id_evenement="e1", corps="{}"
+    )
+    tasks.traiter_notification.apply(args=[definitive.pk])
+    definitive.refresh_from_db()
+    assert definitive.abandonnee_le is not None and "404" in definitive.derniere_erreur
+    assert definitive.traitee_le is None
+    NotificationRecue.objects.filter(pk=definitive.pk).update(
+        recue_le=definitive.recue_le - datetime.timedelta(hours=1)
+    )
+    assert tasks.relancer_notifications() == 0
+
+    FournisseurEnPanne.transitoire = True
+    transitoire = NotificationRecue.objects.create(
+        fournisseur="panne", id_evenement="e2", corps="{}"
+    )
+    from celery.exceptions import Retry
+
+    with pytest.raises(Retry):  # scheduled again, with back-off
+        tasks.traiter_notification.apply(args=[transitoire.pk])
+    transitoire.refresh_from_db()
+    assert transitoire.abandonnee_le is None and "404" in transitoire.derniere_erreur
+    fournisseurs.reinitialiser()
+
+
+def test_relance_ne_remet_pas_en_file_une_tache_deja_en_attente(db, monkeypatch):
+    """The sweep re-queues only the rows whose task was not queued recently: a backlog in
+    Redis is not queued twice."""
+    from django.utils import timezone
+
+    from pecule import tasks
+    from pecule.models import NotificationRecue
+
+    publiees = []
+    monkeypatch.setattr(tasks, "_publier", lambda tache, *args: publiees.append(args) or True)
+    maintenant = timezone.now()
+    ancienne = maintenant - datetime.timedelta(minutes=30)
+    jamais = NotificationRecue.objects.create(
+        fournisseur="f", id_evenement="1", corps="{}", recue_le=ancienne
+    )
+    recente = NotificationRecue.objects.create(
+        fournisseur="f",
+        id_evenement="2",
+        corps="{}",
+        recue_le=ancienne,
+        mise_en_file_le=maintenant - datetime.timedelta(minutes=1),
+    )
+    perdue = NotificationRecue.objects.create(
+        fournisseur="f",
+        id_evenement="3",
+        corps="{}",
+        recue_le=ancienne,
+        mise_en_file_le=maintenant - datetime.timedelta(minutes=10),
+    )
+    NotificationRecue.objects.create(
+        fournisseur="f", id_evenement="4", corps="{}", recue_le=ancienne, traitee_le=maintenant
+    )
+    assert tasks.relancer_notifications() == 2
+    assert sorted(args[0] for args in publiees) == sorted([jamais.pk, perdue.pk])
+    recente.refresh_from_db()
+    assert recente.mise_en_file_le < maintenant
