@@ -31,7 +31,10 @@ def lignes_par_reference(texte: str) -> dict[str, str]:
     lignes = {}
     for debut, fin in zip(debuts, [*debuts[1:], len(tableau)], strict=True):
         morceau = tableau[debut:fin]
-        lignes[REFERENCE.search(morceau)[0]] = " ".join(morceau.split())
+        # Text extraction may put a break inside a reference that the PDF shows whole.
+        reference = REFERENCE.search("".join(morceau.split()))
+        assert reference, f"no reference in the row {morceau!r}"
+        lignes[reference[0]] = " ".join(morceau.split())
     return lignes
 
 
@@ -124,7 +127,7 @@ def test_releve_pour_une_seule_personne(
     )
     texte = texte_pdf(telecharger(client, releve))
     assert "Virements à Paul MARTIN" in texte
-    assert set(REFERENCE.findall(texte)) == {
+    assert set(REFERENCE.findall("".join(texte.split()))) == {
         v.reference for v in monde["virements"] if v.detenu_id == monde["second"].pk
     }
 
@@ -223,7 +226,8 @@ def test_historique_html_et_pdf_listent_les_memes_virements(
     monde = virements_du_proche
     releve = demander(client, monde["proche"], django_capture_on_commit_callbacks)
     html = client.get(reverse("pecule:historique")).content.decode()
-    pdf = texte_pdf(telecharger(client, releve))
+    # pypdf rebuilds spaces from glyph positions and may put one inside a reference.
+    pdf = "".join(texte_pdf(telecharger(client, releve)).split())
     assert REFERENCE.findall(html) == REFERENCE.findall(pdf)
     assert REFERENCE.findall(pdf) == [
         v.reference
