@@ -12,14 +12,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
+from regie import admin as regie_admin
 from regie.exceptions import RegieError
 from regie.models import Detenu, Etablissement
 from regie.selectors import etablissements_geres
@@ -41,34 +41,24 @@ from .resources import (
     PermisDeVisiteResource,
 )
 
+# Scoping, real 404s and no deletion are the régie's (one mechanism for every app): the
+# permis models are registered with the paths that lead to their establishments.
+regie_admin.PERIMETRES.update(
+    {
+        PermisDeVisite: ("etablissement",),
+        PermisEnregistre: ("permis__etablissement",),
+        TentativeEnregistrement: ("etablissement",),
+        SignalementTransfert: ("etablissement_origine", "etablissement_destination"),
+    }
+)
+LectureSeuleMixin = regie_admin.LectureSeuleMixin
 
-class PerimetrePermisMixin:
-    """Scoping by establishment (the `chemins` to it are OR-ed), real 404s, no deletion."""
 
-    chemins = ("etablissement",)
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        etablissements = etablissements_geres(request.user)
-        condition = Q()
-        for chemin in self.chemins:
-            condition |= Q(**{f"{chemin}__in": etablissements})
-        return queryset.filter(condition)
-
-    def get_object(self, request, object_id, from_field=None):
-        # Django redirects to the index for a missing object; an object outside the
-        # user's establishments must not even be acknowledged: 404.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(f"{self.opts.verbose_name.capitalize()} introuvable.")
-        return obj
+class PerimetrePermisMixin(regie_admin.PerimetreRegieMixin):
+    """The régie's scoping; a permit is only issued for a detainee still held."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Etablissement:
-            kwargs.setdefault("queryset", etablissements_geres(request.user))
-        elif db_field.related_model is Detenu:
+        if db_field.related_model is Detenu:
             kwargs.setdefault(
                 "queryset",
                 Detenu.objects.filter(
@@ -76,20 +66,6 @@ class PerimetrePermisMixin:
                 ),
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LectureSeuleMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _message_erreur(exc) -> str:
@@ -387,7 +363,6 @@ def _messages_ligne(erreur: ValidationError) -> list[str]:
 
 @admin.register(PermisEnregistre)
 class PermisEnregistreAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
-    chemins = ("permis__etablissement",)
     list_display = ["permis", "detenu", "proche_identite", "enregistre_le", "etat_aujourdhui"]
     list_select_related = ["permis__detenu", "permis__etablissement", "proche"]
     list_filter = [("permis__etablissement", admin.RelatedOnlyFieldListFilter)]
@@ -427,7 +402,6 @@ class TentativeEnregistrementAdmin(PerimetrePermisMixin, LectureSeuleMixin, admi
 
 @admin.register(SignalementTransfert)
 class SignalementTransfertAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
-    chemins = ("etablissement_origine", "etablissement_destination")
     list_display = [
         "detenu",
         "etablissement_origine",
