@@ -22,6 +22,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from regie import admin as regie_admin
+from regie.admin_views import _contexte_admin
 from regie.exceptions import RegieError
 from regie.formats import euros
 from regie.selectors import etablissements_geres
@@ -111,15 +112,6 @@ class ReleveBancaireAdmin(
         contexte["peut_importer"] = request.user.has_perm(PERMISSION_IMPORT)
         return super().changelist_view(request, contexte)
 
-    def _contexte(self, request, **contexte) -> dict:
-        return {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "app_label": self.opts.app_label,
-            "has_view_permission": self.has_view_permission(request),
-            **contexte,
-        }
-
     # --- The statement's page ------------------------------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -133,7 +125,8 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/releve.html",
-            self._contexte(
+            _contexte_admin(
+                self,
                 request,
                 title=str(releve),
                 releve=releve,
@@ -188,7 +181,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/importer.html",
-            self._contexte(request, title="Importer un relevé camt.053", form=form),
+            _contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
         )
 
     # --- Reconciliation --------------------------------------------------------------
@@ -202,7 +195,8 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/choix_etablissement.html",
-            self._contexte(
+            _contexte_admin(
+                self,
                 request,
                 title="Rapprochement bancaire",
                 etablissements=[(e, url_rapprochement(e.pk)) for e in etablissements],
@@ -229,7 +223,8 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/rapprochement.html",
-            self._contexte(
+            _contexte_admin(
+                self,
                 request,
                 title=f"Rapprochement bancaire – {etablissement.nom}",
                 etablissement=etablissement,
