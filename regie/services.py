@@ -367,13 +367,17 @@ def _mouvement_simple(
     permission: str = "regie.passer_ecriture",
     action: str = "passer une écriture",
     compte_actif: bool = True,
+    controle=None,
 ) -> Ecriture:
     """One part of the account against its counterpart: `montant` is signed from the
-    account's side (positive credits the part, negative debits it)."""
+    account's side (positive credits the part, negative debits it). `controle(compte)`
+    runs on the locked account before anything is written."""
     compte = _verrouiller(compte.pk)
     verifier_droits(auteur, compte.detenu.etablissement, permission, action)
     if compte_actif:
         _compte_actif(compte)
+    if controle is not None:
+        controle(compte)
     return _passer(
         compte,
         nature=nature,
@@ -547,14 +551,13 @@ def debiter_part_disponible(
     montant = montant_valide(montant)
     if nature not in CONTREPARTIE_DES_DEBITS:
         raise ValueError(f"{nature!r} is not a debit of the part disponible.")
-    verrouille = _verrouiller(compte.pk)
-    if montant > verrouille.part_disponible_libre:
-        bloque = verrouille.part_disponible_bloquee
-        verifier_droits(
-            auteur, verrouille.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
-        )
+
+    def part_libre_suffisante(compte: CompteNominatif) -> None:
+        if montant <= compte.part_disponible_libre:
+            return
+        bloque = compte.part_disponible_bloquee
         raise SoldeInsuffisant(
-            f"Solde insuffisant sur la part disponible : {euros(verrouille.part_disponible_libre)} "
+            f"Solde insuffisant sur la part disponible : {euros(compte.part_disponible_libre)} "
             f"disponibles pour un débit de {euros(montant)}"
             + (
                 f" ({euros(bloque)} sont bloqués pour une dépense autorisée D.422 et ne sont "
@@ -563,10 +566,11 @@ def debiter_part_disponible(
                 else "."
             ),
             partie=Partie.PART_DISPONIBLE,
-            disponible=verrouille.part_disponible_libre,
+            disponible=compte.part_disponible_libre,
         )
+
     return _mouvement_simple(
-        compte=verrouille,
+        compte=compte,
         partie=Partie.PART_DISPONIBLE,
         montant=-montant,
         contrepartie=CONTREPARTIE_DES_DEBITS[nature],
@@ -577,6 +581,7 @@ def debiter_part_disponible(
         auteur_systeme=auteur_systeme,
         date_operation=date_operation,
         piece=piece,
+        controle=part_libre_suffisante,
     )
 
 
