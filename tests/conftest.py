@@ -47,3 +47,16 @@ def franceconnect(fournisseur_oidc, settings):
     fournisseur_oidc.configurer(settings)
     yield fournisseur_oidc
     fournisseur_oidc.desarmer()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server (static files served, the test's settings applied) on
+    127.0.0.1 and a free port, whatever --liveserver says: the FranceConnect stand-in
+    only sends the browser back to http://127.0.0.1:* or http://localhost:*, and the
+    browser must use the host the portal builds its redirect URIs from."""
+    from pytest_django.live_server_helper import LiveServer
+
+    serveur = LiveServer("127.0.0.1")
+    yield serveur
+    serveur.stop()

@@ -17,15 +17,12 @@ processes are stopped at the end of the session.
 """
 
 import datetime
-import os
 
 import pytest
 
 from tests.bout_en_bout.outils import (
     ANGELA,
-    ARGUMENTS_CHROMIUM,
     CHEMIN_NOTIFICATIONS,
-    CHROMIUM,
     CODE_ETABLISSEMENT,
     ENV_RAPIDE,
     ETABLISSEMENT,
@@ -36,20 +33,10 @@ from tests.bout_en_bout.outils import (
     Proche,
     proche_avec_permis,
 )
+from tests.chromium import lancer_chromium
 from tests.sandbox_banque import BanqueSandbox
 
 # --- Processes ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def live_server():
-    """pytest-django's live server on 127.0.0.1 and a free port, whatever --liveserver
-    says: the FranceConnect stand-in only sends the browser back to 127.0.0.1/localhost."""
-    from pytest_django.live_server_helper import LiveServer
-
-    serveur = LiveServer("127.0.0.1")
-    yield serveur
-    serveur.stop()
 
 
 @pytest.fixture(scope="session")
@@ -143,36 +130,10 @@ def proche(client, live_server, banque, situation):
 
 @pytest.fixture(scope="module")
 def navigateur():
-    """One headless chromium for the module (Debian's, never a downloaded one). A missing
-    browser is an error, never a skip.
-
-    Module scope: while Playwright's sync API runs, an asyncio loop is marked as running
-    in the main thread, which makes Django refuse ORM calls (SynchronousOnlyOperation).
-    The module's tests allow them (the ORM still runs in this thread only); the loop and
-    the permission end with the module."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: install Debian's chromium or set "
-            "PECULE_CHROMIUM=/path/to/chromium (never `playwright install`).",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
+    """One headless chromium for the module (module scope: see `lancer_chromium`)."""
     Journal.FICHIER_TOLERES.unlink(missing_ok=True)
-    avant = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=ARGUMENTS_CHROMIUM
-            )
-            yield chromium
-            chromium.close()
-    finally:
-        if avant is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = avant
+    with lancer_chromium(delai_expect_ms=5_000) as chromium:
+        yield chromium
 
 
 @pytest.fixture

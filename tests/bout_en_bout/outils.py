@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import html
-import os
 import re
 import uuid
 from decimal import Decimal
@@ -19,16 +18,6 @@ from tests.sandbox_banque import attendre
 
 RACINE = Path(__file__).resolve().parents[2]
 CAPTURES = RACINE / "test-artifacts" / "captures" / "bout-en-bout"
-CHROMIUM = Path(os.environ.get("PECULE_CHROMIUM", "/usr/bin/chromium"))
-ARGUMENTS_CHROMIUM = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DELAI = 15.0  # seconds: the longest any single wait of these tests may take
 
 CHEMIN_NOTIFICATIONS = "/paiements/notifications/sandbox/"

@@ -2,44 +2,20 @@
 a download link without reloading the page (static/portail/releve.js, strict CSP), and
 the link downloads the PDF."""
 
-import os
-from pathlib import Path
-
 import pytest
 
 from pecule.releves import services
 from pecule.releves.models import ReleveProche, StatutReleve
+from tests.chromium import lancer_chromium
 
 from .conftest import ARTEFACTS
-
-CHROMIUM = Path(os.environ.get("PECULE_CHROMIUM", "/usr/bin/chromium"))
 
 
 @pytest.fixture(scope="module")
 def navigateur():
-    """One headless chromium for the module; the ORM is allowed while Playwright's sync
-    API marks an asyncio loop as running (see tests/navigateur/conftest.py)."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium).")
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=15_000)
-    avant = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--no-first-run"],
-            )
-            yield chromium
-            chromium.close()
-    finally:
-        if avant is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = avant
+    """One headless chromium for the module (module scope: see `lancer_chromium`)."""
+    with lancer_chromium(delai_expect_ms=15_000) as chromium:
+        yield chromium
 
 
 def test_pret_sans_recharger_la_page(

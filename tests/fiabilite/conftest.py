@@ -52,16 +52,6 @@ CHEMIN_NOTIFICATIONS = "/paiements/notifications/sandbox/"
 
 
 @pytest.fixture(scope="session")
-def live_server():
-    """pytest-django's live server on 127.0.0.1 and a free port."""
-    from pytest_django.live_server_helper import LiveServer
-
-    serveur = LiveServer("127.0.0.1")
-    yield serveur
-    serveur.stop()
-
-
-@pytest.fixture(scope="session")
 def banque_sandbox(tmp_path_factory):
     banque = BanqueSandbox(
         tmp_path_factory.mktemp("sandbox-fiab") / "sandbox.sqlite3", **ENV_RAPIDE

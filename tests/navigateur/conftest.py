@@ -10,71 +10,18 @@ logged in through the real local FranceConnect stand-in (docs/tests-navigateur.m
 """
 
 import datetime
-import os
 
 import pytest
 
-from tests.navigateur.outils import BUREAU, CHROMIUM, PROFILS, Journal
-
-ARGUMENTS_CHROMIUM = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def live_server():
-    """pytest-django's live server (static files served, settings of the test applied), on
-    127.0.0.1 and a free port whatever --liveserver says: the stand-in only sends the
-    browser back to http://127.0.0.1:* or http://localhost:*, and the browser must use the
-    host the portal builds its redirect URIs from."""
-    from pytest_django.live_server_helper import LiveServer
-
-    serveur = LiveServer("127.0.0.1")
-    yield serveur
-    serveur.stop()
+from tests.chromium import lancer_chromium
+from tests.navigateur.outils import BUREAU, PROFILS, Journal
 
 
 @pytest.fixture(scope="package")
 def navigateur():
-    """One headless chromium for the package (Debian's, never a downloaded one).
-
-    Package scope, not session: while Playwright's sync API runs, an asyncio loop is
-    marked as running in the main thread, which makes Django refuse ORM calls
-    (SynchronousOnlyOperation). The tests of this package allow them (the ORM still runs
-    in this thread only); the loop, and the permission, end with the package, so the
-    other tests of the run are untouched."""
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}. The browser tests need Debian's chromium "
-            "(apt-get install chromium) or PECULE_CHROMIUM=/path/to/chromium; they are "
-            "never skipped.",
-            pytrace=False,
-        )
-    from playwright.sync_api import expect, sync_playwright
-
-    # Room for a slow CI machine; each expect() still returns as soon as it holds.
-    expect.set_options(timeout=10_000)
-
-    avant = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), headless=True, args=ARGUMENTS_CHROMIUM
-            )
-            yield chromium
-            chromium.close()
-    finally:
-        if avant is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = avant
+    """One headless chromium for the package (package scope: see `lancer_chromium`)."""
+    with lancer_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -2,13 +2,10 @@
 checks and the screenshots (docs/tests-navigateur.md)."""
 
 import json
-import os
 import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-
-CHROMIUM = Path(os.environ.get("PECULE_CHROMIUM", "/usr/bin/chromium"))
 
 RACINE = Path(__file__).resolve().parents[2]
 ARTEFACTS = RACINE / "test-artifacts"
