@@ -19,11 +19,19 @@ from pecule.models import Virement
 from regie import services as regie_services
 from regie.models import NatureEcriture
 from tests.factories import DetenuFactory
+from tests.horloge import DEBUT_JUILLET_PARIS
 from tests.pecule.conftest import creer_proche, fournisseur_memoire, permis_pour, situation
 
 __all__ = ["fournisseur_memoire", "situation"]
 
 ARTEFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "documents"
+
+
+@pytest.fixture(autouse=True)
+def _instant_fixe(time_machine):
+    """The documents' tests run at 00:30 on 1 July 2026 in Paris (30 June in UTC), the clock ticking
+    from there; a test that needs another instant moves the clock again."""
+    time_machine.move_to(DEBUT_JUILLET_PARIS)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,15 @@ from permis import services as permis_services
 from permis.models import StatutPermis
 from regie.models import StatutPenal
 from tests.factories import DetenuFactory, EtablissementFactory
+from tests.horloge import DEBUT_JUILLET_PARIS
 from tests.pecule.fournisseur_memoire import FournisseurMemoire
+
+
+@pytest.fixture(autouse=True)
+def _instant_fixe(time_machine):
+    """The payments' tests run at 00:30 on 1 July 2026 in Paris (30 June in UTC), the clock ticking
+    from there; a test that needs another instant moves the clock again."""
+    time_machine.move_to(DEBUT_JUILLET_PARIS)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from regie import services as regie_services
 from regie.exceptions import DroitsInsuffisants, MontantInvalide, OperationInterdite, PlafondDepasse
 from regie.models import ChoixReliquat, Ecriture, LigneEcriture, Partie
 from tests.factories import EtablissementFactory, agent
+from tests.horloge import MI_DECEMBRE, MI_JUIN
 from tests.pecule.conftest import creer_proche, permis_pour
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +103,20 @@ def test_permis_non_actif_ou_prive_de_subsides(situation, fournisseur_memoire):
 # --- State machine and crediting --------------------------------------------------------
 
 
-def test_execute_credite_avec_repartition_une_seule_fois(situation, fournisseur_memoire):
+@pytest.mark.parametrize(
+    ("instant", "parts_attendues"),
+    [
+        # June: 200 € allowance; above it 20 % to part 1 and 10 % to the pécule (spec 01 ex. 5).
+        (MI_JUIN, (D("10.00"), D("5.00"), D("235.00"))),
+        # December: 400 € allowance, 250 € stays whole in the part disponible.
+        (MI_DECEMBRE, (D("0.00"), D("0.00"), D("250.00"))),
+    ],
+    ids=["juin", "decembre"],
+)
+def test_execute_credite_avec_repartition_une_seule_fois(
+    situation, fournisseur_memoire, time_machine, instant, parts_attendues
+):
+    time_machine.move_to(instant)
     virement = initier(situation, montant="250.00")
     services.appliquer_etat(virement=virement, etat=etat("autorise"), origine="test")
     for _ in range(3):
@@ -112,9 +126,12 @@ def test_execute_credite_avec_repartition_une_seule_fois(situation, fournisseur_
     ecriture = Ecriture.objects.get(source=f"virement:{virement.reference}")
     assert virement.ecriture == ecriture
     parts = {ligne.partie: ligne.montant for ligne in ecriture.lignes.all()}
-    assert parts[Partie.PARTIES_CIVILES] == D("10.00")
-    assert parts[Partie.PECULE_LIBERATION] == D("5.00")
-    assert parts[Partie.PART_DISPONIBLE] == D("235.00")
+    assert (
+        parts.get(Partie.PARTIES_CIVILES, D("0.00")),
+        parts.get(Partie.PECULE_LIBERATION, D("0.00")),
+        parts[Partie.PART_DISPONIBLE],
+    ) == parts_attendues
+    assert ecriture.date_operation == instant.date()
     assert ecriture.emetteur == f"proche:{situation['proche'].pk}"
     assert CourrielSortant.objects.filter(cle=f"credite:{virement.reference}").count() == 1
     assert list(virement.evenements.values_list("apres", flat=True)) == [

@@ -11,15 +11,17 @@ from permis import services
 from permis.models import PermisDeVisite, StatutPermis
 from permis.roles import ajouter_permissions_permis
 from tests.factories import DetenuFactory, EtablissementFactory, agent
+from tests.horloge import a_paris
 
 AUJOURDHUI = datetime.date(2026, 3, 10)
 _compteur = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _jour_fixe(monkeypatch):
-    """Services and selectors see a fixed today."""
-    monkeypatch.setattr(services, "_aujourdhui", lambda: AUJOURDHUI)
+def _jour_fixe(time_machine):
+    """Every permis test runs on 10 March 2026 at 11:00 in Paris (the clock keeps ticking
+    from there): services, selectors, the API and the admin all see the same today."""
+    time_machine.move_to(a_paris(AUJOURDHUI.year, AUJOURDHUI.month, AUJOURDHUI.day, 11))
 
 
 def proche(nom="Lefevre", prenoms="Heloise Eleonore", naissance=datetime.date(1985, 4, 2), **kw):
