@@ -79,6 +79,37 @@ CREATE TABLE IF NOT EXISTS tentatives (
     duree_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tentatives_notification ON tentatives (notification_id, numero);
+
+CREATE TABLE IF NOT EXISTS remises (
+    identifiant TEXT PRIMARY KEY,
+    empreinte TEXT NOT NULL,
+    version TEXT NOT NULL,
+    nom_fichier TEXT NOT NULL DEFAULT '',
+    debiteur_nom TEXT NOT NULL,
+    debiteur_iban TEXT NOT NULL,
+    nombre INTEGER NOT NULL,
+    total TEXT NOT NULL,
+    date_execution TEXT NOT NULL DEFAULT '',
+    recue_le REAL NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS transactions_sortantes (
+    remise TEXT NOT NULL,
+    rang INTEGER NOT NULL,
+    lot TEXT NOT NULL,
+    reference_bout_en_bout TEXT NOT NULL,
+    montant TEXT NOT NULL,
+    beneficiaire_nom TEXT NOT NULL,
+    beneficiaire_iban TEXT NOT NULL,
+    beneficiaire_bic TEXT NOT NULL DEFAULT '',
+    libelle TEXT NOT NULL DEFAULT '',
+    statut TEXT NOT NULL,
+    motif_code TEXT NOT NULL DEFAULT '',
+    traitee_le REAL NOT NULL,
+    PRIMARY KEY (remise, rang)
+);
+CREATE INDEX IF NOT EXISTS transactions_sortantes_releve
+    ON transactions_sortantes (statut, traitee_le);
 """
 
 
@@ -117,7 +148,14 @@ class Base:
 
     def vider(self) -> None:
         with self.transaction() as cx:
-            for table in ("tentatives", "notifications", "historique", "paiements"):
+            for table in (
+                "tentatives",
+                "notifications",
+                "historique",
+                "paiements",
+                "transactions_sortantes",
+                "remises",
+            ):
                 cx.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
 
     def fermer(self) -> None:

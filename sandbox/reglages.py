@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from sandbox.remises import MOTIFS_REJET
+
 RACINE = Path(__file__).resolve().parent.parent
 SECRET_DEVELOPPEMENT = "sandbox-secret-de-developpement"  # noqa: S105 (development only)
 
@@ -125,6 +127,21 @@ def _decimal(valeur):
     return f"{montant:.2f}"
 
 
+def _suffixe_iban(valeur):
+    if not isinstance(valeur, str) or len(valeur) > 10 or (valeur and not valeur.isalnum()):
+        raise ValueError(
+            "une fin d'IBAN (lettres et chiffres, 10 au plus), ou une chaîne vide pour ne "
+            "rien rejeter"
+        )
+    return valeur.upper()
+
+
+def _motif_rejet(valeur):
+    if valeur not in MOTIFS_REJET:
+        raise ValueError(f"un code parmi {', '.join(MOTIFS_REJET)}")
+    return valeur
+
+
 def _statut_erreur(valeur):
     valeur = _entier(400, 599)(valeur)
     return valeur
@@ -148,6 +165,8 @@ CONVERTISSEURS = {
     "opening_balance": _decimal,
     "api_failures": _entier(0, 100_000),
     "api_failure_status": _statut_erreur,
+    "rejet_iban_suffixe": _suffixe_iban,
+    "rejet_motif": _motif_rejet,
 }
 
 
@@ -178,6 +197,9 @@ class Interrupteurs:
             "opening_balance": _decimal(r.solde_ouverture),
             "api_failures": 0,
             "api_failure_status": 503,
+            # Outgoing transfers (pain.001): a beneficiary IBAN ending so is rejected.
+            "rejet_iban_suffixe": "0000",
+            "rejet_motif": "AC04",
         }
 
     def lire(self) -> dict:

@@ -23,7 +23,7 @@ from schwifty.exceptions import SchwiftyException
 from werkzeug.exceptions import HTTPException
 from werkzeug.serving import make_server
 
-from sandbox import banques, camt053
+from sandbox import banques, camt053, remises
 from sandbox.envoi import Expediteur, Horloge
 from sandbox.etat import Base
 from sandbox.moteur import (
@@ -54,6 +54,7 @@ class Sandbox:
         self.base = Base(reglages.chemin_base)
         self.interrupteurs = Interrupteurs(reglages)
         self.moteur = Moteur(self.base, self.interrupteurs)
+        self.remises = remises.Remises(self.base, self.interrupteurs)
         self.expediteur = Expediteur(self.moteur, reglages.secret)
         self.horloge = Horloge(self.moteur, reglages.pas_horloge)
 
@@ -216,6 +217,7 @@ def creer_app(sandbox: Sandbox) -> Flask:
             return erreur(400, "date_invalide", "date=AAAA-MM-JJ attendu.")
         xml = camt053.releve(
             moteur,
+            sandbox.remises,
             compte,
             jour,
             sandbox.reglages.fuseau,
@@ -230,6 +232,86 @@ def creer_app(sandbox: Sandbox) -> Flask:
                 )
             },
         )
+
+    # --- The régie's outgoing transfers (pain.001 in, pain.002 out) ------------------------
+
+    def recevoir_remise(contenu: bytes, nom_fichier: str):
+        """(remise, created) or an error answer (400 invalid file, 409 message id reused)."""
+        try:
+            return sandbox.remises.recevoir(contenu, nom_fichier), None
+        except remises.FichierInvalide as exc:
+            return None, (400, "fichier_invalide", exc.erreurs)
+        except remises.RemiseEnConflit as exc:
+            return None, (409, "remise_deja_recue", [str(exc)])
+
+    def reponse_pain002(remise: dict):
+        return app.response_class(
+            remises.pain002(remise, sandbox.reglages.fuseau),
+            mimetype="application/xml",
+            headers={
+                "Content-Disposition": f'attachment; filename="pain002_{remise["identifiant"]}.xml"'
+            },
+        )
+
+    @app.post("/api/remises")
+    def deposer_remise():
+        resultat, probleme = recevoir_remise(request.get_data(cache=False), "")
+        if probleme is not None:
+            statut, code, erreurs = probleme
+            return erreur(statut, code, "; ".join(erreurs), erreurs=erreurs)
+        remise, cree = resultat
+        reponse = jsonify(remise)
+        reponse.status_code = 201 if cree else 200
+        reponse.headers["Location"] = f"/api/remises/{remise['identifiant']}"
+        return reponse
+
+    @app.get("/api/remises/<identifiant>")
+    def lire_remise(identifiant: str):
+        try:
+            return jsonify(sandbox.remises.remise(identifiant))
+        except remises.RemiseIntrouvable:
+            return erreur(404, "remise_inconnue", f"Aucune remise {identifiant}.")
+
+    @app.get("/api/remises/<identifiant>/pain002")
+    def rapport_remise(identifiant: str):
+        try:
+            return reponse_pain002(sandbox.remises.remise(identifiant))
+        except remises.RemiseIntrouvable:
+            return erreur(404, "remise_inconnue", f"Aucune remise {identifiant}.")
+
+    @app.get("/remises/<identifiant>/pain002")
+    def page_rapport_remise(identifiant: str):
+        try:
+            return reponse_pain002(sandbox.remises.remise(identifiant))
+        except remises.RemiseIntrouvable:
+            abort(404)
+
+    @app.route("/remises", methods=["GET", "POST"])
+    def page_remises():
+        """The bank's page where a person uploads the régie's pain.001 file."""
+        message, erreurs, statut = "", [], 200
+        if request.method == "POST":
+            fichier = request.files.get("fichier")
+            if fichier is None or not fichier.filename:
+                erreurs, statut = ["Choisissez le fichier pain.001 à déposer."], 400
+            else:
+                resultat, probleme = recevoir_remise(fichier.read(), fichier.filename)
+                if probleme is not None:
+                    statut, _code, erreurs = probleme
+                else:
+                    remise, cree = resultat
+                    message = (
+                        f"Remise {remise['identifiant']} reçue et traitée."
+                        if cree
+                        else f"Remise {remise['identifiant']} déjà reçue : rien n'a changé."
+                    )
+        return render_template(
+            "remises.html",
+            remises=sandbox.remises.toutes(),
+            message=message,
+            erreurs=erreurs,
+            reglages=interrupteurs.lire(),
+        ), statut
 
     # --- Test switches -------------------------------------------------------------------
 
