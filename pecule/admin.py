@@ -173,10 +173,12 @@ class NotificationRecueAdmin(regie_admin.LectureSeuleMixin, admin.ModelAdmin):
     list_filter = ["fournisseur", ("traitee_le", admin.EmptyFieldListFilter)]
     search_fields = ["id_evenement"]
 
+    # Technical tables: the superusers' (support and operations), read-only.
     def has_module_permission(self, request):
         return request.user.is_superuser
 
-    has_view_permission = has_module_permission
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(NotificationRejetee)

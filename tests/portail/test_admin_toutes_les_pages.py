@@ -1,0 +1,78 @@
+"""Every page of the back-office opens for every staff role: each registered ModelAdmin's
+list, add form and change form, for a superuser and each role group, answers 200, 302
+(a redirection) or 403/404 (not theirs), never 500. The data comes from the demo commands
+(every régie and permit situation) plus one row of each table they leave empty."""
+
+import contextlib
+import uuid
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import NoReverseMatch, reverse
+
+from comptes.models import Utilisateur
+from pecule.models import CourrielSortant, NotificationRecue, NotificationRejetee
+from regie.models import Etablissement
+from tests.horloge import a_paris
+
+pytestmark = pytest.mark.django_db
+
+CODES_ACCEPTES = {200, 302, 403, 404}
+
+
+@pytest.fixture
+def donnees(time_machine):
+    time_machine.move_to(a_paris(2026, 6, 15, 10))
+    call_command("donnees_demo", "--superutilisateur", verbosity=0)
+    call_command("donnees_demo_permis", verbosity=0)
+    NotificationRecue.objects.create(
+        fournisseur="sandbox", id_evenement=str(uuid.uuid4()), corps='{"a": 1}'
+    )
+    NotificationRejetee.objects.create(
+        fournisseur="sandbox", motif="signature_invalide", adresse_ip="192.0.2.1", extrait="{}"
+    )
+    CourrielSortant.objects.create(
+        cle="test", destinataire="proche@example.fr", sujet="Sujet", corps="Corps"
+    )
+
+
+def _utilisateurs():
+    """The superuser, then one member of each role group attached to an establishment."""
+    yield "superutilisateur", Utilisateur.objects.get(username="admin")
+    for groupe in Group.objects.order_by("name"):
+        membre = groupe.user_set.filter(is_active=True, is_staff=True).first()
+        if membre is None:
+            membre = Utilisateur.objects.create(
+                username=f"role-{groupe.pk}", is_staff=True, fc_sub=None
+            )
+            membre.groups.add(groupe)
+            membre.affectations.create(etablissement=Etablissement.objects.first())
+        yield groupe.name, membre
+
+
+def _adresses(modele):
+    prefixe = f"admin:{modele._meta.app_label}_{modele._meta.model_name}"
+    objet = modele._default_manager.order_by("pk").first()
+    pages = [("liste", "changelist", []), ("ajout", "add", [])]
+    if objet is not None:
+        pages += [("fiche", "change", [objet.pk]), ("historique", "history", [objet.pk])]
+    for page, vue, arguments in pages:
+        with contextlib.suppress(NoReverseMatch):
+            yield page, reverse(f"{prefixe}_{vue}", args=arguments)
+
+
+def test_aucune_page_de_l_admin_ne_repond_500(client, donnees):
+    client.raise_request_exception = False  # a crash is a 500 to report, not an exception
+    erreurs = []
+    for role, utilisateur in _utilisateurs():
+        client.force_login(utilisateur)
+        assert client.get(reverse("admin:index")).status_code == 200, role
+        for modele in admin.site._registry:
+            for page, adresse in _adresses(modele):
+                code = client.get(adresse).status_code
+                if code not in CODES_ACCEPTES:
+                    erreurs.append(f"{role} · {modele.__name__} · {page} {adresse} → {code}")
+        client.logout()
+    assert not erreurs, "\n".join(erreurs)
