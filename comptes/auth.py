@@ -52,7 +52,7 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
         if header.get("alg") != self.OIDC_RP_SIGN_ALGO:
             raise ConnexionRefusee("jwt_algorithme")
         try:
-            return jwt.decode(
+            claims = jwt.decode(
                 payload,
                 key,
                 algorithms=[self.OIDC_RP_SIGN_ALGO],
@@ -71,6 +71,19 @@ class FranceConnectBackend(OIDCAuthenticationBackend):
             raise ConnexionRefusee("jwt_signature") from exc
         except jwt.PyJWTError as exc:
             raise ConnexionRefusee(f"jwt_invalide:{exc.__class__.__name__}") from exc
+        self._verifier_audience(claims)
+        return claims
+
+    def _verifier_audience(self, claims: dict) -> None:
+        """OpenID Connect Core §3.1.3.7 (3 to 5): the portal must be the only audience (it
+        trusts no other), and an `azp`, when present, must be the portal's client id.
+        PyJWT only checks that the client id is *among* the audiences."""
+        audience = claims["aud"]
+        audiences = [audience] if isinstance(audience, str) else list(audience)
+        if audiences != [self.OIDC_RP_CLIENT_ID]:
+            raise ConnexionRefusee("jwt_aud")
+        if "azp" in claims and claims["azp"] != self.OIDC_RP_CLIENT_ID:
+            raise ConnexionRefusee("jwt_azp")
 
     def verify_token(self, token, **kwargs):
         payload = super().verify_token(token, **kwargs)

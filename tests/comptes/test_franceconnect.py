@@ -118,6 +118,10 @@ def test_retour_rejoue_refuse(navigateur, franceconnect):
     ("deviation", "code"),
     [
         ({"aud": "un-autre-service"}, "jwt_aud"),
+        # OIDC Core §3.1.3.7: a second, untrusted audience, or an azp that is not us.
+        ({"aud": ["pecule-local", "un-autre-service"]}, "jwt_aud"),
+        ({"id_token_claims": {"azp": "un-autre-service"}}, "jwt_azp"),
+        ({"userinfo_aud": ["pecule-local", "un-autre-service"]}, "jwt_aud"),
         ({"iss": "http://127.0.0.1:1/api/v2"}, "jwt_iss"),
         ({"acr": "eidas2"}, "acr"),
         ({"tamper_signature": True}, "jwt_signature"),
@@ -127,7 +131,7 @@ def test_retour_rejoue_refuse(navigateur, franceconnect):
         ({"userinfo_aud": "un-autre-service"}, "jwt_aud"),
         ({"userinfo_tamper_signature": True}, "jwt_signature"),
     ],
-    ids=lambda v: v if isinstance(v, str) else next(iter(v)),
+    ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={v[k]}" for k in v)[:60],
 )
 def test_jetons_non_conformes_refuses(navigateur, franceconnect, caplog, deviation, code):
     franceconnect.armer(**deviation)
