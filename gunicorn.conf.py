@@ -29,4 +29,5 @@ logconfig_dict = journalisation(
 # No control socket (it would be written under $HOME); signals do the same job.
 control_socket_disable = True
 # Worker heartbeat files in memory, not on the container's layered disk.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+_SHM = "/dev/shm"  # noqa: S108 - a memory file system, not a shared temporary folder
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
