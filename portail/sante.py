@@ -4,6 +4,7 @@ Celery workers, and the media disk where the workers write the PDF statements th
 web serves. 200 when all is well, 500 otherwise; `?format=json` or `Accept:
 application/json` for JSON."""
 
+import contextlib
 import dataclasses
 import datetime
 import shutil
@@ -38,7 +39,8 @@ class DisqueMedias(HealthCheck):
         except OSError as exc:
             raise ServiceUnavailable(f"Media not writable ({exc.__class__.__name__})") from exc
         finally:
-            sonde.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                sonde.unlink(missing_ok=True)
         libre_mo = shutil.disk_usage(racine).free // (1024 * 1024)
         if libre_mo < self.espace_libre_min_mo:
             raise ServiceUnavailable(f"Media disk nearly full ({libre_mo} MB free)")
