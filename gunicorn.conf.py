@@ -9,7 +9,7 @@ with its request id."""
 
 import os
 
-from portail.observabilite import journalisation
+from portail.observabilite import format_journaux, journalisation
 
 bind = [os.environ.get("PECULE_GUNICORN_BIND", "127.0.0.1:8000")]
 workers = int(os.environ.get("PECULE_GUNICORN_WORKERS", "3"))
@@ -20,12 +20,8 @@ forwarded_allow_ips = os.environ.get("PECULE_PROXYS_DE_CONFIANCE", "").strip()
 # Only the proxies named above may set these; anyone else's are ignored.
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 accesslog = None
-# gunicorn's own messages in the portal's format (portail/settings.py chooses it the same way).
-_production = os.environ.get("PECULE_ENV", "development") != "development"
-logconfig_dict = journalisation(
-    os.environ.get("PECULE_JOURNAUX", "json" if _production else "texte"),
-    os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
-)
+# gunicorn's own messages in the portal's format.
+logconfig_dict = journalisation(format_journaux(), os.environ.get("DJANGO_LOG_LEVEL", "INFO"))
 # No control socket (it would be written under $HOME); signals do the same job.
 control_socket_disable = True
 # Worker heartbeat files in memory, not on the container's layered disk.

@@ -10,6 +10,7 @@
   removed and anything shaped like an IBAN is masked, in events and breadcrumbs.
 """
 
+import os
 import re
 
 import structlog
@@ -22,6 +23,14 @@ _CHAINE_COMMUNE = [
     structlog.stdlib.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
+
+
+def format_journaux(env=None) -> str:
+    """`json` or `texte`: PECULE_JOURNAUX, else JSON everywhere but in development. Read
+    from the environment alone (settings, gunicorn.conf.py and the Celery app agree)."""
+    env = os.environ if env is None else env
+    defaut = "texte" if env.get("PECULE_ENV", "development") == "development" else "json"
+    return env.get("PECULE_JOURNAUX") or defaut
 
 
 def configurer_structlog() -> None:

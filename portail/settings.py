@@ -13,7 +13,12 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from portail.observabilite import configurer_structlog, initialiser_sentry, journalisation
+from portail.observabilite import (
+    configurer_structlog,
+    format_journaux,
+    initialiser_sentry,
+    journalisation,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -300,7 +305,7 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ne-pas-repondre@pecule.justice.gouv.fr")
 
 # Logs (portail/observabilite.py): JSON lines with request and task ids in production.
-PECULE_JOURNAUX = os.environ.get("PECULE_JOURNAUX", "json" if PRODUCTION else "texte")
+PECULE_JOURNAUX = format_journaux()
 configurer_structlog()
 LOGGING = journalisation(PECULE_JOURNAUX, os.environ.get("DJANGO_LOG_LEVEL", "INFO"))
 DJANGO_STRUCTLOG_CELERY_ENABLED = True
@@ -347,7 +352,12 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # own policy below (portail.middleware.PolitiqueSecuriteMiddleware).
 _FRANCECONNECT_ORIGINE = "/".join(FRANCECONNECT_ISSUER.split("/")[:3])
 _ORIGINES_FOURNISSEURS = [
-    "/".join(PECULE_FOURNISSEURS["sandbox"]["OPTIONS"]["url"].split("/")[:3]),
+    # The sandbox bank's pages: never in production, which refuses the sandbox.
+    *(
+        []
+        if PECULE_ENV == "production"
+        else ["/".join(PECULE_FOURNISSEURS["sandbox"]["OPTIONS"]["url"].split("/")[:3])]
+    ),
     *env_list("PECULE_CSP_ORIGINES_PAIEMENT", ""),  # e.g. https://connect.fintecture.com
 ]
 CONTENT_SECURITY_POLICY = {
