@@ -12,7 +12,7 @@ FROM ${BASE_IMAGE} AS sources
 WORKDIR /src
 COPY . .
 RUN rm -rf tests bench docs oidc sandbox scripts docker .ci requirements \
-        Dockerfile docker-compose*.yml .dockerignore .gitignore env.exemple
+        Dockerfile docker-compose*.yml .dockerignore .gitignore pecule.env.exemple
 
 FROM ${BASE_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -55,7 +55,7 @@ def verifications() -> list:
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         url = settings.CELERY_BROKER_URL
         liste.append(Redis(client_factory=lambda: ClientRedis.from_url(url, socket_timeout=2)))
-        liste.append(Ping(timeout=datetime.timedelta(seconds=2)))
+        liste.append(Ping(timeout=datetime.timedelta(seconds=2), limit=1))
     return liste
 
 

@@ -109,8 +109,12 @@ if [ -z "${DOCKER_HOST:-}" ]; then
     done
 fi
 if ! $DOCKER info >/dev/null 2>&1; then
-    echo "Docker cannot run here: the daemon did not answer (see $ARTEFACTS/dockerd.log)." >&2
-    tail -n 20 "$ARTEFACTS/dockerd.log" >&2 || true
+    if [ -n "$DOCKERD_PID" ]; then
+        echo "Docker cannot run here: the daemon did not start (see $ARTEFACTS/dockerd.log)." >&2
+        tail -n 20 "$ARTEFACTS/dockerd.log" >&2 || true
+    else
+        echo "Docker cannot run here: no daemon answers at DOCKER_HOST=$DOCKER_HOST." >&2
+    fi
     exit 1
 fi
 jalon "daemon ready ($($DOCKER version --format '{{.Server.Version}}'))"
