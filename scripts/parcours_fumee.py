@@ -95,6 +95,9 @@ def verifier_sante_et_statiques(portail: Portail) -> None:
     assert reponse.status_code == 200 and "text/css" in reponse.headers["Content-Type"]
     assert "max-age=315360000" in reponse.headers.get("Cache-Control", ""), reponse.headers
     etape(f"fichier statique servi par whitenoise : {feuille.group(1)}")
+    # The media volume (PDF statements) is never served as files.
+    for chemin in ("/media/", "/media/releves/", "/static/../media/"):
+        assert portail.get(chemin).status_code == 404, chemin
 
     admin = portail.get("/admin/login/")
     politique = admin.headers.get("Content-Security-Policy", "")
