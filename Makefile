@@ -10,12 +10,13 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pecule
 PORT ?= 8000
 
-.PHONY: prerequis install run test test-dates lint bench clean
+.PHONY: prerequis install run test test-dates lint bench clean lock docker
 
-$(VENV)/.installed: requirements.lock
+# Development and test dependencies (a superset of production's), locked with hashes.
+$(VENV)/.installed: requirements/dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
 	touch $@
 
 oidc/node_modules/.package-lock.json: oidc/package-lock.json
@@ -41,6 +42,19 @@ test: prerequis install lint
 # (31 December 23:30, 1 January 00:30, 03:30 on the spring-forward night); CI runs it.
 test-dates: prerequis install
 	DATABASE_URL=$(TEST_DATABASE_URL) scripts/tests-dates.sh $(PYTEST_ARGS)
+
+# Regenerate the locks from pyproject.toml: production (the image), development (the venv,
+# pinned to production's versions) and the demo stand-ins' image.
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --no-header --generate-hashes \
+	--python-version 3.11 --python-platform x86_64-manylinux_2_28
+lock: install
+	$(UV_COMPILE) -o requirements/prod.txt
+	$(UV_COMPILE) --extra dev -c requirements/prod.txt -o requirements/dev.txt
+	$(UV_COMPILE) --extra bouchons -c requirements/prod.txt -o requirements/bouchons.txt
+
+# The production stack built and exercised as CI does (docs/exploitation.md).
+docker:
+	bash scripts/ci-docker.sh
 
 bench: install
 	$(PY) bench/bench_regie.py

@@ -14,9 +14,10 @@ from .services import enregistrer_permis
 
 
 def adresse_du_client(request) -> str:
-    """The client's address as the server saw it. Behind the reverse proxy, gunicorn's
-    --forwarded-allow-ips sets REMOTE_ADDR from the proxy's header; a header the client
-    sends itself is never trusted."""
+    """The client's address. Behind the reverse proxy, portail.middleware.
+    AdresseClientMiddleware has set REMOTE_ADDR from X-Forwarded-For, read only when the
+    peer is one of PECULE_PROXYS_DE_CONFIANCE; a header the client sends itself is never
+    trusted."""
     return request.META.get("REMOTE_ADDR", "0.0.0.0")  # noqa: S104 - a value, not a bind
 
 

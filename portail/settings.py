@@ -7,9 +7,18 @@ listed in docs/exploitation.md.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from portail.observabilite import (
+    configurer_structlog,
+    format_journaux,
+    initialiser_sentry,
+    journalisation,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,15 +34,27 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# "development" (the default: local run and tests) or "production".
+# "development" (the default: local run and tests), "production", or "demonstration": the
+# production image and settings with the FranceConnect stand-in and the sandbox bank (the
+# demo and CI stack, docker-compose.demo.yml); production refuses those (below).
 PECULE_ENV = os.environ.get("PECULE_ENV", "development")
-PRODUCTION = PECULE_ENV == "production"
+if PECULE_ENV not in {"development", "production", "demonstration"}:
+    raise ImproperlyConfigured(
+        f"PECULE_ENV vaut {PECULE_ENV!r} : development, production ou demonstration attendu."
+    )
+PRODUCTION = PECULE_ENV in {"production", "demonstration"}
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-key")
 if PRODUCTION and (DEBUG or not SECRET_KEY):
     raise RuntimeError("In production DJANGO_SECRET_KEY must be set and DJANGO_DEBUG off.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+
+# The reverse proxies in front of the portal (addresses or networks, comma-separated):
+# from them only, X-Forwarded-For gives the client's address (portail.middleware) and
+# X-Forwarded-Proto the scheme (gunicorn.conf.py reads the same variable). Empty: the
+# peer is the client.
+PECULE_PROXYS_DE_CONFIANCE = env_list("PECULE_PROXYS_DE_CONFIANCE", "")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,6 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_structlog",
+    "health_check",
     "dsfr",
     "mozilla_django_oidc",
     "axes",
@@ -57,16 +80,21 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portail.middleware.AdresseClientMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the image's STATIC_ROOT (hashed names, compressed, cached
+    # for a year), without a web server in front; the development server serves its own.
+    *(["whitenoise.middleware.WhiteNoiseMiddleware"] if PRODUCTION else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_structlog.middlewares.RequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "portail.middleware.PolitiqueSecuriteMiddleware",
 ]
 
 # Brute-force protection of the staff login (django-axes): 5 failures lock for 30 min.
@@ -133,6 +161,16 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("PECULE_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
 
 # A shared cache (Redis) in production: rate limits and throttles count across processes.
 CACHES = {
@@ -258,15 +296,28 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"
 )
 EMAIL_FILE_PATH = BASE_DIR / "var" / "emails"
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT") or "25")
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ne-pas-repondre@pecule.justice.gouv.fr")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# Logs (portail/observabilite.py): JSON lines with request and task ids in production.
+PECULE_JOURNAUX = format_journaux()
+configurer_structlog()
+LOGGING = journalisation(PECULE_JOURNAUX, os.environ.get("DJANGO_LOG_LEVEL", "INFO"))
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # the attempt records keep what is needed
+
+# Error reports, without personal data, only where SENTRY_DSN is set.
+if os.environ.get("SENTRY_DSN"):
+    initialiser_sentry(
+        os.environ["SENTRY_DSN"],
+        os.environ.get("SENTRY_ENVIRONMENT", PECULE_ENV),
+        release=os.environ.get("PECULE_VERSION") or None,
+    )
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -297,16 +348,19 @@ SPECTACULAR_SETTINGS = {
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
-# A strict Content-Security-Policy with nonces on every public page. The admin (staff
-# only) keeps Django's own inline styles, so it is excluded from this policy and gets a
-# policy of its own in portail.middleware.
+# A strict Content-Security-Policy with nonces on every public page; the admin gets its
+# own policy below (portail.middleware.PolitiqueSecuriteMiddleware).
 _FRANCECONNECT_ORIGINE = "/".join(FRANCECONNECT_ISSUER.split("/")[:3])
 _ORIGINES_FOURNISSEURS = [
-    "/".join(PECULE_FOURNISSEURS["sandbox"]["OPTIONS"]["url"].split("/")[:3]),
+    # The sandbox bank's pages: never in production, which refuses the sandbox.
+    *(
+        []
+        if PECULE_ENV == "production"
+        else ["/".join(PECULE_FOURNISSEURS["sandbox"]["OPTIONS"]["url"].split("/")[:3])]
+    ),
     *env_list("PECULE_CSP_ORIGINES_PAIEMENT", ""),  # e.g. https://connect.fintecture.com
 ]
 CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/admin/"],
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
@@ -323,3 +377,72 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF, _FRANCECONNECT_ORIGINE, *_ORIGINES_FOURNISSEURS],
     },
 }
+
+# The admin's policy: Django's admin, its widgets and our admin templates use script and
+# style files only (no inline script, no eval, no style attribute; scripts change styles
+# through the CSSOM, which the policy allows), so everything comes from this origin.
+# (django-import-export's export page loses two cosmetic style attributes.)
+CONTENT_SECURITY_POLICY_ADMIN = {
+    "PREFIXE": "/admin/",
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+
+# --- Production refuses development defaults ------------------------------------------------
+
+
+def _hote_local(url: str) -> bool:
+    hote = (urlsplit(url).hostname or "").lower()
+    return hote in {"localhost", "::1", "0.0.0.0"} or hote.startswith("127.")  # noqa: S104
+
+
+def erreurs_de_production(env) -> list[str]:
+    """What keeps the portal from starting with PECULE_ENV=production: a missing variable
+    or one that points at a development stand-in. One French sentence each, naming it."""
+    erreurs = []
+    issuer = env.get("FRANCECONNECT_ISSUER", "")
+    if not issuer:
+        erreurs.append("FRANCECONNECT_ISSUER n'est pas défini (l'adresse de FranceConnect).")
+    elif _hote_local(issuer) or not issuer.startswith("https://"):
+        erreurs.append(
+            f"FRANCECONNECT_ISSUER désigne le bouchon local ou une adresse non https ({issuer})."
+        )
+    if env.get("FRANCECONNECT_CLIENT_ID", "pecule-local") == "pecule-local":
+        erreurs.append("FRANCECONNECT_CLIENT_ID n'est pas défini ou est celui du bouchon local.")
+    secret = env.get("FRANCECONNECT_CLIENT_SECRET", "")
+    if not secret or secret == "pecule-local-secret-please-change-0123456789":  # noqa: S105
+        erreurs.append("FRANCECONNECT_CLIENT_SECRET est vide, absent ou celui du bouchon local.")
+    fournisseur = env.get("PECULE_FOURNISSEUR", "")
+    if not fournisseur or fournisseur == "sandbox":
+        erreurs.append(
+            "PECULE_FOURNISSEUR n'est pas défini ou désigne la banque de test (sandbox)."
+        )
+    elif fournisseur == "fintecture" and not env.get("FINTECTURE_APP_ID"):
+        erreurs.append("FINTECTURE_APP_ID n'est pas défini pour PECULE_FOURNISSEUR=fintecture.")
+    for variable, role in (
+        ("DATABASE_URL", "la base PostgreSQL"),
+        ("CELERY_BROKER_URL", "Redis pour les tâches"),
+        ("CACHE_URL", "Redis pour le cache partagé des limites"),
+    ):
+        if not env.get(variable):
+            erreurs.append(f"{variable} n'est pas défini ({role}).")
+    if env.get("DATABASE_URL", "").startswith("sqlite"):
+        erreurs.append("DATABASE_URL désigne SQLite : PostgreSQL est requis.")
+    return erreurs
+
+
+if PECULE_ENV == "production" and (_erreurs := erreurs_de_production(os.environ)):
+    raise ImproperlyConfigured(
+        "PECULE_ENV=production refuse de démarrer :\n- " + "\n- ".join(_erreurs)
+    )

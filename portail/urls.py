@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from comptes.urls import urlpatterns_oidc
 from pecule import notifications as pecule_notifications
+from portail.sante import Sante
 
 admin.site.site_header = "Pécule · Régie des comptes nominatifs"
 admin.site.site_title = "Pécule – back-office"
@@ -10,6 +11,8 @@ admin.site.index_title = "Administration"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Health of the database, Redis, the Celery workers and the media disk (portail.sante).
+    path("sante/", Sante.as_view(), name="sante"),
     path("api/v1/", include("permis.urls_api")),
     path(
         "paiements/notifications/<slug:nom_fournisseur>/",

@@ -38,10 +38,17 @@ class FournisseurOidc:
         )
         self.issuer = self._attendre_issuer()
         threading.Thread(target=self._vider_sortie, daemon=True).start()
-        self.identites = {
-            i["login"]: i
-            for i in json.loads((DOSSIER_OIDC / "identities.json").read_text())["identities"]
-        }
+        self.identites = _identites()
+
+    @classmethod
+    def distant(cls, issuer: str) -> "FournisseurOidc":
+        """A stand-in that runs elsewhere (the demo stack's container, scripts/
+        parcours_fumee.py): only its login page is driven, no process is started."""
+        fournisseur = cls.__new__(cls)
+        fournisseur.processus = None
+        fournisseur.issuer = issuer
+        fournisseur.identites = _identites()
+        return fournisseur
 
     def _attendre_issuer(self) -> str:
         for ligne in self.processus.stdout:
@@ -110,6 +117,13 @@ class FournisseurOidc:
             url = suivante
             reponse = navigateur.get(url, allow_redirects=False, timeout=10)
         raise AssertionError(f"The provider did not redirect back ({reponse.status_code}).")
+
+
+def _identites() -> dict:
+    return {
+        i["login"]: i
+        for i in json.loads((DOSSIER_OIDC / "identities.json").read_text())["identities"]
+    }
 
 
 class _Formulaires(HTMLParser):
