@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from regie import admin as regie_admin
 from regie.admin_views import formulaire_operation
 from regie.forms import FormulaireRegie, MotifSeulMixin
+from socle.admin import LectureSeuleMixin
 
 from . import services
 from .models import (
@@ -37,7 +38,7 @@ class DecisionVirementForm(MotifSeulMixin, FormulaireRegie):
     )
 
 
-class EvenementVirementInline(regie_admin.LectureSeuleMixin, admin.TabularInline):
+class EvenementVirementInline(LectureSeuleMixin, admin.TabularInline):
     model = EvenementVirement
     extra = 0
     fields = ["quand", "source", "avant", "apres", "details", "auteur"]
@@ -64,9 +65,7 @@ class ATraiterFilter(admin.SimpleListFilter):
 
 
 @admin.register(Virement)
-class VirementAdmin(
-    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
-):
+class VirementAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "cree_le",
@@ -168,7 +167,7 @@ class VirementAdmin(
 
 
 @admin.register(NotificationRecue)
-class NotificationRecueAdmin(regie_admin.LectureSeuleMixin, admin.ModelAdmin):
+class NotificationRecueAdmin(LectureSeuleMixin, admin.ModelAdmin):
     list_display = ["fournisseur", "id_evenement", "recue_le", "traitee_le", "tentatives"]
     list_filter = ["fournisseur", ("traitee_le", admin.EmptyFieldListFilter)]
     search_fields = ["id_evenement"]

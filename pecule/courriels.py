@@ -3,7 +3,7 @@ they announce; `tasks.envoyer_courriels` sends each exactly once."""
 
 from django.db import transaction
 
-from regie.formats import euros
+from socle.formats import euros
 
 from .models import CourrielSortant, Virement
 

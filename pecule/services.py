@@ -20,12 +20,12 @@ from regie.exceptions import (
     MontantInvalide,
     OperationInterdite,
     PlafondDepasse,
-    RegieError,
     SubsidesInterdits,
 )
-from regie.formats import euros
 from regie.models import ZERO, AutorisationD422, CompteNominatif, NatureEcriture, StatutD422
 from regie.plafonds import verifier_plafonds
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
 
 from . import courriels
 from .fournisseurs import fournisseur as fournisseur_par_nom
@@ -54,7 +54,7 @@ INTERVALLE_VERIFICATION_ENSUITE = datetime.timedelta(hours=4)
 DUREE_SUIVI = datetime.timedelta(days=3)
 
 
-class VirementImpossible(RegieError):
+class VirementImpossible(ErreurMetier):
     """The relative cannot send this transfer (permit, detainee, amount): French message."""
 
     code = "virement_impossible"

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from comptes.decorators import proche_requis
 from permis.selectors import permis_du_proche, permis_enregistre_du_proche_ou_404
-from regie.exceptions import RegieError
+from socle.erreurs import ErreurMetier
 
 from . import services
 from .forms import MontantForm
@@ -77,7 +77,7 @@ def alimenter(request, pk):
                 cle_idempotence=cle,
                 url_retour=url_retour,
             )
-        except RegieError as refus:
+        except ErreurMetier as refus:
             formulaire.add_error("montant", str(refus))
         except ErreurFournisseur:
             formulaire.add_error(

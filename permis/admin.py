@@ -20,9 +20,10 @@ from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
 from regie import admin as regie_admin
-from regie.exceptions import RegieError
 from regie.models import Detenu, Etablissement
 from regie.selectors import etablissements_geres
+from socle.admin import LectureSeuleMixin
+from socle.erreurs import ErreurMetier
 
 from . import services
 from .exceptions import PermisError
@@ -51,7 +52,6 @@ regie_admin.PERIMETRES.update(
         SignalementTransfert: ("etablissement_origine", "etablissement_destination"),
     }
 )
-LectureSeuleMixin = regie_admin.LectureSeuleMixin
 
 
 class PerimetrePermisMixin(regie_admin.PerimetreRegieMixin):
@@ -244,7 +244,7 @@ class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (PermisError, RegieError, ValidationError) as exc:
+        except (PermisError, ErreurMetier, ValidationError) as exc:
             self.message_user(request, _message_erreur(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -254,7 +254,7 @@ class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
             try:
                 fonction(permis=permis, auteur=request.user)
                 faits += 1
-            except (PermisError, RegieError, ValidationError) as exc:
+            except (PermisError, ErreurMetier, ValidationError) as exc:
                 refus.append(f"{permis.numero} : {_message_erreur(exc)}")
         if faits:
             self.message_user(request, f"{faits} {reussite}.", messages.SUCCESS)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from regie import services as regie_services
 from regie.exceptions import DroitsInsuffisants
 from regie.models import Detenu, Etablissement, Regime, StatutPenal
+from socle.dates import aujourdhui
 
 from .exceptions import (
     DetenuLibere,
@@ -109,10 +110,6 @@ CHAMPS_MODIFIABLES = (
     "statut",
     "motif_statut",
 )
-
-
-def _aujourdhui() -> datetime.date:
-    return timezone.localdate()
 
 
 # --- « Ajouter un permis de visite » ------------------------------------------------------
@@ -299,7 +296,7 @@ def enregistrer_permis(
     """
     _verifier_proche(proche)
     cle = cle_adresse(adresse_ip)
-    jour = jour or _aujourdhui()
+    jour = jour or aujourdhui()
     maintenant = timezone.now()
     tentative = TentativeEnregistrement(
         proche=proche,
@@ -564,7 +561,7 @@ def expirer_permis_echus(*, jour: datetime.date | None = None) -> list[int]:
     """Mark as expired the active or suspended permits whose end date is before `jour`
     (a periodic task). `est_valide` already refuses them: this keeps the status honest.
     Returns the ids of the permits changed."""
-    jour = jour or _aujourdhui()
+    jour = jour or aujourdhui()
     echus = PermisDeVisite.objects.select_for_update(of=("self",)).filter(
         statut__in=[StatutPermis.ACTIF, StatutPermis.SUSPENDU], date_fin__lt=jour
     )

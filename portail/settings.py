@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "import_export",
+    "socle",
     "regie",
     "comptes",
     "permis",

@@ -17,8 +17,10 @@ from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html
 
+from socle.admin import LectureSeuleMixin
+from socle.erreurs import ErreurMetier
+
 from . import admin_documents, admin_views, selectors, services
-from .exceptions import RegieError
 from .models import (
     Affectation,
     AutorisationD422,
@@ -81,19 +83,6 @@ class PerimetreRegieMixin:
                 db_field.related_model._default_manager.all(), request.user
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LectureSeuleMixin:
-    """Rows only the services write: visible, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -224,8 +213,8 @@ class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (RegieError, ValidationError) as exc:
-            message = exc.message if isinstance(exc, RegieError) else "; ".join(exc.messages)
+        except (ErreurMetier, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ErreurMetier) else "; ".join(exc.messages)
             self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 

@@ -4,7 +4,7 @@ Each view:
 1. finds its object through the ModelAdmin's scoped queryset (another establishment's
    object, or a missing one, is a 404);
 2. checks the permission of the operation (403 otherwise);
-3. calls exactly one function of `regie.services`. A `RegieError` is shown as a form
+3. calls exactly one function of `regie.services`. A `ErreurMetier` is shown as a form
    error, in French, and nothing is written; a token already booked
    (`EcritureDejaPassee`) is reported and nothing is booked twice.
 No rule of the régie lives here: only reads for display and calls to services.
@@ -27,10 +27,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from socle.admin import contexte_admin
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
+
 from . import forms as regie_forms
 from . import selectors, services
-from .exceptions import EcritureDejaPassee, RegieError
-from .formats import euros
+from .exceptions import EcritureDejaPassee
 from .models import (
     PARTIES_DU_COMPTE,
     ZERO,
@@ -124,16 +127,6 @@ def _filtre(request) -> regie_forms.FiltreReleveForm:
     return regie_forms.FiltreReleveForm(donnees)
 
 
-def _contexte_admin(model_admin, request, **contexte) -> dict:
-    return {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "app_label": model_admin.opts.app_label,
-        "has_view_permission": model_admin.has_view_permission(request),
-        **contexte,
-    }
-
-
 def _compte_visible(model_admin, request, object_id) -> CompteNominatif:
     """The account if it is within the user's establishments (404 otherwise)."""
     compte = model_admin.get_object(request, str(object_id))
@@ -158,7 +151,7 @@ def page_compte(model_admin, request, object_id) -> TemplateResponse:
     )
     parametres = request.GET.copy()
     parametres.pop("page", None)
-    contexte = _contexte_admin(
+    contexte = contexte_admin(
         model_admin,
         request,
         title=f"Compte nominatif de {detenu.nom} {detenu.prenoms}",
@@ -288,7 +281,7 @@ def formulaire_operation(
             except EcritureDejaPassee as exc:
                 messages.warning(request, f"{exc} Rien n'a été enregistré une seconde fois.")
                 return HttpResponseRedirect(url_retour)
-            except RegieError as exc:
+            except ErreurMetier as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, message)
@@ -299,7 +292,7 @@ def formulaire_operation(
     return TemplateResponse(
         request,
         "admin/regie/formulaire.html",
-        _contexte_admin(
+        contexte_admin(
             model_admin,
             request,
             **{

@@ -9,7 +9,7 @@ Each public function is keyword-only and:
    caps are read and written consistently;
 4. writes exactly one ledger entry (two for a transfer between prisons), updates the
    balances and the monthly counter in the same transaction, and returns the entry.
-A refused movement raises a `RegieError` and writes nothing. The admin, the API, the
+A refused movement raises a `ErreurMetier` and writes nothing. The admin, the API, the
 views and the Celery tasks all call these functions; nothing else writes the ledger.
 """
 
@@ -25,6 +25,9 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from socle.dates import aujourdhui
+from socle.formats import euros
+
 from .exceptions import (
     DecisionDejaPrise,
     DroitsInsuffisants,
@@ -34,7 +37,6 @@ from .exceptions import (
     SoldeInsuffisant,
     SubsidesInterdits,
 )
-from .formats import euros
 from .models import (
     ZERO,
     Affectation,
@@ -139,10 +141,6 @@ def verifier_droits(auteur, etablissement: Etablissement, permission: str, actio
         raise DroitsInsuffisants(
             f"Vous n'êtes pas affecté(e) à l'établissement {etablissement.nom}."
         )
-
-
-def _aujourdhui() -> datetime.date:
-    return timezone.localdate()
 
 
 def _premier_du_mois(jour: datetime.date) -> datetime.date:
@@ -386,7 +384,7 @@ def _mouvement_simple(
         lignes=[Ligne(partie, montant), Ligne(Partie.CONTREPARTIE, -montant, contrepartie)],
         auteur=auteur,
         auteur_systeme=auteur_systeme,
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation or aujourdhui(),
         piece=piece,
     )
 
@@ -427,7 +425,7 @@ def encaisser_recette(
     montant = montant_valide(montant)
     if nature not in NATURES_RECETTES_SOUMISES:
         raise ValueError(f"{nature!r} is not a subject receipt.")
-    jour = date_operation or _aujourdhui()
+    jour = date_operation or aujourdhui()
     compte = _verrouiller(compte.pk)
     verifier_droits(
         auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
@@ -469,7 +467,7 @@ def crediter_virement_proche(
     `PlafondDepasse` or `SubsidesInterdits` is raised, for the transfer to be held for the
     régisseur. With an authorisation, the authorised part is exempt (D.422)."""
     montant = montant_valide(montant)
-    jour = date_operation or _aujourdhui()
+    jour = date_operation or aujourdhui()
     compte = _verrouiller(compte.pk)
     _compte_actif(compte)
     if compte.detenu.est_prive_de_subsides(jour):
@@ -715,7 +713,7 @@ def remettre_somme_permission(
         ],
         auteur=auteur,
         auteur_systeme="",
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation or aujourdhui(),
     )
     permission.statut = StatutPermission.REMISE
     permission.ecriture_remise = ecriture
@@ -748,7 +746,7 @@ def enregistrer_retour_permission(
         )
     ecriture = None
     if rapporte > 0:
-        jour = date_operation or _aujourdhui()
+        jour = date_operation or aujourdhui()
         restitue = min(rapporte, permission.montant_fixe)
         excedent = rapporte - restitue
         lignes = [Ligne(Partie.PART_DISPONIBLE, restitue)]
@@ -950,7 +948,7 @@ def encaisser_subside_d422(
     """Up to the authorised amount, credited whole to the part disponible and blocked;
     not counted in the month. Anything above is an ordinary subject receipt."""
     montant = montant_valide(montant)
-    jour = date_operation or _aujourdhui()
+    jour = date_operation or aujourdhui()
     compte = _verrouiller(CompteNominatif.objects.get(detenu_id=autorisation.detenu_id).pk)
     autorisation = _verrouiller_d422(autorisation)
     verifier_droits(
@@ -1032,7 +1030,7 @@ def payer_depense_d422(
         ],
         auteur=auteur,
         auteur_systeme="",
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation or aujourdhui(),
         piece=piece,
         autorisation=autorisation,
     )
@@ -1053,7 +1051,7 @@ def _solder_bloque(
     reliquat = _bloque_pour(autorisation.pk)
     if reliquat <= 0:
         return None
-    jour = date_operation or _aujourdhui()
+    jour = date_operation or aujourdhui()
     lignes = [Ligne(Partie.PART_DISPONIBLE, -reliquat, bloque=autorisation)]
     montant_soumis = ZERO
     if choix == ChoixReliquat.REPARTIR:
@@ -1188,7 +1186,7 @@ def transferer_detenu(
         raise OperationInterdite(
             "Ce numéro d'écrou existe déjà dans l'établissement de destination."
         )
-    jour = date_operation or _aujourdhui()
+    jour = date_operation or aujourdhui()
     total = compte.total
     reference = f"transfert:{detenu.pk}:{origine.pk}-{vers.pk}:{timezone.now().isoformat()}"
     sortie = entree = None
@@ -1366,7 +1364,7 @@ def rembourser(
         ],
         auteur=auteur,
         auteur_systeme=auteur_systeme,
-        date_operation=date_operation or _aujourdhui(),
+        date_operation=date_operation or aujourdhui(),
         rembourse=ecriture,
     )
 
@@ -1399,7 +1397,7 @@ def contrepasser(
         ],
         auteur=auteur,
         auteur_systeme=auteur_systeme,
-        date_operation=_aujourdhui(),
+        date_operation=aujourdhui(),
         montant_soumis=-ecriture.montant_soumis,
         mois_repartition=ecriture.mois_repartition,
         emetteur=ecriture.emetteur,

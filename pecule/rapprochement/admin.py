@@ -22,10 +22,10 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from regie import admin as regie_admin
-from regie.admin_views import _contexte_admin
-from regie.exceptions import RegieError
-from regie.formats import euros
 from regie.selectors import etablissements_geres
+from socle.admin import LectureSeuleMixin, contexte_admin
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
 
 from . import services
 from .forms import ImportReleveForm
@@ -69,9 +69,7 @@ def _ligne(ligne: LigneReleve) -> dict:
     }
 
 
-class ReleveBancaireAdmin(
-    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
-):
+class ReleveBancaireAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
     change_list_template = "admin/pecule/rapprochement/change_list.html"
     list_display = [
         "releve",
@@ -125,7 +123,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/releve.html",
-            _contexte_admin(
+            contexte_admin(
                 self,
                 request,
                 title=str(releve),
@@ -164,7 +162,7 @@ class ReleveBancaireAdmin(
                     auteur=request.user,
                     nom_fichier=fichier.name or "",
                 )
-            except RegieError as exc:
+            except ErreurMetier as exc:
                 form.add_error(None, exc.message)
             else:
                 resume = services.resume_releve(releve)
@@ -181,7 +179,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/importer.html",
-            _contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
+            contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
         )
 
     # --- Reconciliation --------------------------------------------------------------
@@ -195,7 +193,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/choix_etablissement.html",
-            _contexte_admin(
+            contexte_admin(
                 self,
                 request,
                 title="Rapprochement bancaire",
@@ -223,7 +221,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/rapprochement.html",
-            _contexte_admin(
+            contexte_admin(
                 self,
                 request,
                 title=f"Rapprochement bancaire – {etablissement.nom}",
@@ -260,9 +258,7 @@ class ReleveBancaireAdmin(
         ]
 
 
-class LigneReleveAdmin(
-    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
-):
+class LigneReleveAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
     list_display = [
         "__str__",
         "releve_lie",

@@ -27,10 +27,10 @@ from pecule.models import (
     StatutPaiement,
     Virement,
 )
-from regie.exceptions import RegieError
-from regie.formats import euros
 from regie.models import Etablissement
 from regie.services import verifier_droits
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
 
 from .camt import CREDIT, DEBIT, CamtInvalide, EcritureLue, ReleveLu, iban_compact, lire_camt053
 from .models import (
@@ -55,7 +55,7 @@ STATUTS_ECHEC = (StatutPaiement.REFUSE, StatutPaiement.ANNULE, StatutPaiement.EX
 STATUTS_EN_COURS = (StatutPaiement.INITIE, StatutPaiement.AUTORISE)
 
 
-class ReleveRefuse(RegieError):
+class ReleveRefuse(ErreurMetier):
     """The statement cannot be imported; nothing was written (French message)."""
 
     code = "releve_refuse"

@@ -20,7 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from pecule.models import EtatProche, Virement
 from regie import selectors
-from regie.formats import euros
+from socle.formats import euros
 
 from . import services
 from .models import ReleveProche

@@ -26,9 +26,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from regie.documents import rendre_pdf
-from regie.exceptions import RegieError
 from regie.models import ZERO, Detenu
+from socle.erreurs import ErreurMetier
+from socle.pdf import rendre_pdf
 
 from ..models import EtatProche, Virement
 from .models import ReleveProche, StatutReleve
@@ -41,7 +41,7 @@ RELEVES_PAR_JOUR = 20
 VERSION_DONNEES = 1
 
 
-class ReleveImpossible(RegieError):
+class ReleveImpossible(ErreurMetier):
     """The relative cannot ask for this statement: French message."""
 
     code = "releve_impossible"

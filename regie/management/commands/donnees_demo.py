@@ -22,7 +22,6 @@ from schwifty import IBAN
 
 from regie import services
 from regie.exceptions import EcritureDejaPassee
-from regie.formats import euros as _euros
 from regie.models import (
     Affectation,
     AutorisationD422,
@@ -38,6 +37,7 @@ from regie.models import (
 )
 from regie.roles import CHEF_ETABLISSEMENT as CHEF
 from regie.roles import REGISSEUR, synchroniser_roles
+from socle.formats import euros as _euros
 
 MOT_DE_PASSE_PAR_DEFAUT = "demo-pecule-2026"
 
