@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -29,7 +28,7 @@ from django.utils.text import slugify
 
 from socle.admin import contexte_admin
 from socle.erreurs import ErreurMetier
-from socle.formats import euros
+from socle.formats import euros, montant_csv
 
 from . import forms as regie_forms
 from . import selectors, services
@@ -51,11 +50,6 @@ from .models import (
 )
 
 PAR_PAGE = 50
-
-
-def montant_csv(montant: Decimal) -> str:
-    """Excel-friendly French decimal: no grouping, decimal comma."""
-    return f"{montant:.2f}".replace(".", ",")
 
 
 def nom_auteur(ecriture: Ecriture) -> str:

@@ -32,14 +32,14 @@ from regie.services import verifier_droits
 from socle.erreurs import ErreurMetier
 from socle.formats import euros
 
-from .camt import CREDIT, DEBIT, CamtInvalide, EcritureLue, ReleveLu, iban_compact, lire_camt053
-from .models import (
+from ..models import (
     STATUTS_RAPPROCHES,
     LigneReleve,
     ReleveBancaire,
     Sens,
     StatutRapprochement,
 )
+from .camt import CREDIT, DEBIT, CamtInvalide, EcritureLue, ReleveLu, iban_compact, lire_camt053
 
 SOURCE_EVENEMENT = "releve"
 PERMISSION_IMPORT = "pecule.importer_releve"

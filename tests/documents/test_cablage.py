@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
-from pecule.releves.models import ReleveProche
+from pecule.models import ReleveProche
 from portail.celery import app
 
 absents = []

@@ -10,9 +10,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pecule.models import EtatProche, Virement
+from pecule.models import EtatProche, ReleveProche, StatutReleve, Virement
 from pecule.releves import services, tasks
-from pecule.releves.models import ReleveProche, StatutReleve
 from socle.formats import euros
 from tests.factories import UtilisateurFactory, agent
 

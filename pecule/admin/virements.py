@@ -11,8 +11,8 @@ from regie.admin_views import formulaire_operation
 from regie.forms import FormulaireRegie, MotifSeulMixin
 from socle.admin import LectureSeuleMixin
 
-from . import services
-from .models import (
+from .. import services
+from ..models import (
     CourrielSortant,
     EvenementVirement,
     NotificationRecue,
@@ -190,7 +190,3 @@ class CourrielSortantAdmin(NotificationRecueAdmin):
     list_display = ["sujet", "destinataire", "cree_le", "envoye_le", "tentatives"]
     list_filter = [("envoye_le", admin.EmptyFieldListFilter)]
     search_fields = ["cle", "destinataire"]
-
-
-from .rapprochement import admin as _rapprochement_admin  # noqa: E402,F401
-from .releves import admin as _releves_admin  # noqa: E402,F401

@@ -8,8 +8,6 @@
 - « Rapprochement »: per establishment, the three lists of 03-paiements.md: unmatched
   lines, amount mismatches, executed transfers with no bank line.
 Nothing here is ever added, changed or deleted by hand: only the import writes.
-
-Imported by `pecule/admin.py`.
 """
 
 from django.contrib import admin, messages
@@ -27,9 +25,9 @@ from socle.admin import LectureSeuleMixin, contexte_admin
 from socle.erreurs import ErreurMetier
 from socle.formats import euros
 
-from . import services
-from .forms import ImportReleveForm
-from .models import LigneReleve, ReleveBancaire, StatutRapprochement
+from ..models import LigneReleve, ReleveBancaire, StatutRapprochement
+from ..rapprochement import services
+from ..rapprochement.forms import ImportReleveForm
 
 regie_admin.PERIMETRES[ReleveBancaire] = ("etablissement",)
 regie_admin.PERIMETRES[LigneReleve] = ("etablissement",)
