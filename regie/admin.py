@@ -380,19 +380,6 @@ class EcritureAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
 
 # --- D.422 ----------------------------------------------------------------------------
 
-# Labels of the `action` codes written by the services in the D.422 log.
-ETAPES_D422 = {
-    "demande": "Demande enregistrée",
-    "decision_magistrat": "Décision du magistrat",
-    "autorisation": "Autorisation du chef d'établissement",
-    "refus": "Refus du chef d'établissement",
-    "reception": "Somme reçue",
-    "depense": "Dépense payée",
-    "cloture": "Clôture",
-    "renonciation": "Renonciation",
-    "transfert": "Transfert",
-}
-
 
 class EvenementD422Inline(LectureSeuleMixin, admin.TabularInline):
     model = EvenementD422
@@ -411,7 +398,7 @@ class EvenementD422Inline(LectureSeuleMixin, admin.TabularInline):
 
     @admin.display(description="étape")
     def etape(self, obj):
-        return ETAPES_D422.get(obj.action, obj.action)
+        return obj.get_action_display()
 
 
 @admin.register(AutorisationD422)

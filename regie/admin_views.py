@@ -34,6 +34,7 @@ from . import forms as regie_forms
 from . import selectors, services
 from .exceptions import EcritureDejaPassee
 from .models import (
+    NOMS_PARTIES,
     PARTIES_DU_COMPTE,
     ZERO,
     AutorisationD422,
@@ -315,13 +316,9 @@ def _message_ecriture(libelle: str, ecriture: Ecriture | None) -> str:
         return f"{libelle} : aucun mouvement d'argent."
     v = variations(ecriture)
     details = [
-        f"{euros(v[cle])} {nom}"
-        for cle, nom in (
-            ("parties_civiles", "parties civiles"),
-            ("pecule_liberation", "pécule de libération"),
-            ("part_disponible", "part disponible"),
-        )
-        if v[cle]
+        f"{euros(v[partie])} {NOMS_PARTIES[partie].court.lower()}"
+        for partie in PARTIES_DU_COMPTE
+        if v[partie]
     ]
     return (
         f"{libelle} : écriture n° {ecriture.pk} de {euros(ecriture.montant)} "

@@ -17,6 +17,7 @@ from django.db.models import Sum
 from socle.pdf import rendre_pdf
 
 from .models import (
+    NOMS_PARTIES,
     PARTIES_DU_COMPTE,
     ZERO,
     AutorisationD422,
@@ -31,12 +32,6 @@ from .models import (
 )
 
 # --- Relevé de compte nominatif -------------------------------------------------------
-
-LIBELLES_PARTIES = {
-    Partie.PARTIES_CIVILES: "Parties civiles",
-    Partie.PECULE_LIBERATION: "Pécule de libération",
-    Partie.PART_DISPONIBLE: "Part disponible",
-}
 
 
 def _soldes(lignes) -> dict[str, Decimal]:
@@ -144,7 +139,7 @@ def donnees_releve_compte(
         "cloture": cloture,
         "compteurs": mois,
         "sommes_bloquees": sommes_bloquees,
-        "parties": [(partie, LIBELLES_PARTIES[partie]) for partie in PARTIES_DU_COMPTE],
+        "parties": [(partie, NOMS_PARTIES[partie].court) for partie in PARTIES_DU_COMPTE],
     }
 
 
@@ -178,8 +173,6 @@ def nom_personne(utilisateur) -> str:
 
 def donnees_d422(autorisation: AutorisationD422) -> dict:
     """The request, the magistrate's and the head's decisions, and the steps' log."""
-    from .admin import ETAPES_D422  # the step labels of the back-office
-
     autorisation = (
         AutorisationD422.objects.select_related(
             "detenu__etablissement", "etablissement", "enregistree_par", "decidee_par"
@@ -212,7 +205,7 @@ def donnees_d422(autorisation: AutorisationD422) -> dict:
             {
                 "quand": evenement.quand,
                 "auteur": nom_personne(evenement.auteur),
-                "etape": ETAPES_D422.get(evenement.action, evenement.action),
+                "etape": evenement.get_action_display(),
                 "details": evenement.details,
             }
             for evenement in autorisation.evenements.all()

@@ -13,6 +13,7 @@ losing money:
 The money-moving functions are in `regie.services`; nothing else writes these tables.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -403,6 +404,20 @@ class AutorisationD422(models.Model):
         return f"D.422 n° {self.pk} – {self.detenu} – {self.montant_autorise} €"
 
 
+class ActionD422(models.TextChoices):
+    """The steps of a D.422 request, as the services log them and every page names them."""
+
+    DEMANDE = "demande", "Demande enregistrée"
+    DECISION_MAGISTRAT = "decision_magistrat", "Décision du magistrat"
+    AUTORISATION = "autorisation", "Autorisation du chef d'établissement"
+    REFUS = "refus", "Refus du chef d'établissement"
+    RECEPTION = "reception", "Somme reçue"
+    DEPENSE = "depense", "Dépense payée"
+    CLOTURE = "cloture", "Clôture"
+    RENONCIATION = "renonciation", "Renonciation"
+    TRANSFERT = "transfert", "Transfert"
+
+
 class EvenementD422(models.Model):
     """Append-only log of every step of a D.422 request, with its author."""
 
@@ -413,7 +428,7 @@ class EvenementD422(models.Model):
     auteur = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    action = models.CharField("action", max_length=50)
+    action = models.CharField("action", max_length=50, choices=ActionD422.choices)
     details = models.TextField("détails", blank=True)
 
     class Meta:
@@ -462,6 +477,20 @@ class Partie(models.TextChoices):
 
 
 PARTIES_DU_COMPTE = (Partie.PARTIES_CIVILES, Partie.PECULE_LIBERATION, Partie.PART_DISPONIBLE)
+
+
+@dataclass(frozen=True, slots=True)
+class NomPartie:
+    court: str  # a column or a list: « Parties civiles »
+    en_phrase: str  # within a sentence: « Solde insuffisant sur la part des parties civiles »
+
+
+# How the three parts of the account are named, beside their full legal name (`Partie`).
+NOMS_PARTIES = {
+    Partie.PARTIES_CIVILES: NomPartie("Parties civiles", "la part des parties civiles"),
+    Partie.PECULE_LIBERATION: NomPartie("Pécule de libération", "le pécule de libération"),
+    Partie.PART_DISPONIBLE: NomPartie("Part disponible", "la part disponible"),
+}
 
 
 class Contrepartie(models.TextChoices):

@@ -38,7 +38,10 @@ from .exceptions import (
     SubsidesInterdits,
 )
 from .models import (
+    NOMS_PARTIES,
+    PARTIES_DU_COMPTE,
     ZERO,
+    ActionD422,
     Affectation,
     AutorisationD422,
     ChoixReliquat,
@@ -88,11 +91,6 @@ NATURES_CONTREPASSABLES = NATURES_RECETTES_SOUMISES | {
     NatureEcriture.PAIEMENT_VICTIMES,
     NatureEcriture.CAPITAL_RENTE_AT,
     NatureEcriture.DEBLOCAGE_PECULE,
-}
-LIBELLES_PARTIES = {
-    Partie.PARTIES_CIVILES: "la part des parties civiles",
-    Partie.PECULE_LIBERATION: "le pécule de libération",
-    Partie.PART_DISPONIBLE: "la part disponible",
 }
 SEUIL_FGTI = Decimal("500.00")
 
@@ -240,7 +238,7 @@ def _passer(
     if not lignes or sum(ligne.montant for ligne in lignes) != 0:
         raise ValueError(f"Unbalanced entry: {lignes!r}")
 
-    nouveaux = {partie: getattr(compte, partie) for partie in LIBELLES_PARTIES}
+    nouveaux = {partie: getattr(compte, partie) for partie in PARTIES_DU_COMPTE}
     bloque = compte.part_disponible_bloquee
     par_autorisation: dict[int, Decimal] = defaultdict(Decimal)
     for ligne in lignes:
@@ -256,7 +254,7 @@ def _passer(
             if partie == Partie.PART_DISPONIBLE:
                 disponible = compte.part_disponible_libre
             raise SoldeInsuffisant(
-                f"Solde insuffisant sur {LIBELLES_PARTIES[partie]} : "
+                f"Solde insuffisant sur {NOMS_PARTIES[partie].en_phrase} : "
                 f"{euros(disponible)} disponibles.",
                 partie=partie,
                 disponible=disponible,
@@ -775,7 +773,9 @@ def enregistrer_retour_permission(
 # --- D.422 exempt subsidies (R. 332-3 al. 3) ------------------------------------------
 
 
-def _journal_d422(autorisation: AutorisationD422, auteur, action: str, details: str = "") -> None:
+def _journal_d422(
+    autorisation: AutorisationD422, auteur, action: ActionD422, details: str = ""
+) -> None:
     EvenementD422.objects.create(
         autorisation=autorisation, auteur=auteur, action=action, details=details
     )
@@ -828,7 +828,9 @@ def demander_d422(
         date_demande=date_demande,
         enregistree_par=auteur,
     )
-    _journal_d422(autorisation, auteur, "demande", f"{euros(montant)} – {autorisation.objet}")
+    _journal_d422(
+        autorisation, auteur, ActionD422.DEMANDE, f"{euros(montant)} – {autorisation.objet}"
+    )
     return autorisation
 
 
@@ -877,7 +879,7 @@ def enregistrer_decision_magistrat(
     _journal_d422(
         autorisation,
         auteur,
-        "decision_magistrat",
+        ActionD422.DECISION_MAGISTRAT,
         f"{autorisation.get_magistrat_decision_display()} – {magistrat_nom} ({reference})",
     )
     return autorisation
@@ -915,7 +917,12 @@ def decider_d422(
     autorisation.decidee_le = timezone.now()
     autorisation.motif_decision = motif.strip()
     autorisation.save(update_fields=["statut", "decidee_par", "decidee_le", "motif_decision"])
-    _journal_d422(autorisation, auteur, "autorisation" if accorder else "refus", motif.strip())
+    _journal_d422(
+        autorisation,
+        auteur,
+        ActionD422.AUTORISATION if accorder else ActionD422.REFUS,
+        motif.strip(),
+    )
     return autorisation
 
 
@@ -986,7 +993,7 @@ def encaisser_subside_d422(
     _journal_d422(
         autorisation,
         auteur,
-        "reception",
+        ActionD422.RECEPTION,
         f"{euros(exonere)} bloqués" + (f", {euros(excedent)} répartis" if excedent else ""),
     )
     return ecriture
@@ -1034,7 +1041,7 @@ def payer_depense_d422(
         piece=piece,
         autorisation=autorisation,
     )
-    _journal_d422(autorisation, auteur, "depense", f"{euros(montant)} – {motif.strip()}")
+    _journal_d422(autorisation, auteur, ActionD422.DEPENSE, f"{euros(montant)} – {motif.strip()}")
     return ecriture
 
 
@@ -1100,7 +1107,7 @@ def cloturer_d422(
     _journal_d422(
         autorisation,
         auteur,
-        "cloture",
+        ActionD422.CLOTURE,
         f"Reliquat : {euros(ecriture.montant if ecriture else ZERO)}",
     )
     return ecriture
@@ -1136,7 +1143,7 @@ def renoncer_d422(
     )
     autorisation.statut = StatutD422.RENONCEE
     autorisation.save(update_fields=["statut"])
-    _journal_d422(autorisation, auteur, "renonciation", motif.strip())
+    _journal_d422(autorisation, auteur, ActionD422.RENONCIATION, motif.strip())
     return ecriture
 
 
@@ -1227,7 +1234,9 @@ def transferer_detenu(
     ):
         autorisation.etablissement = vers
         autorisation.save(update_fields=["etablissement"])
-        _journal_d422(autorisation, auteur, "transfert", f"De {origine.nom} vers {vers.nom}")
+        _journal_d422(
+            autorisation, auteur, ActionD422.TRANSFERT, f"De {origine.nom} vers {vers.nom}"
+        )
     return sortie, entree
 
 
