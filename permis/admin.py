@@ -19,7 +19,7 @@ from django.utils import timezone
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from regie import admin as regie_admin
+from regie.admin_perimetre import PerimetreMixin
 from regie.models import Detenu, Etablissement
 from regie.selectors import etablissements_geres
 from socle.admin import LectureSeuleMixin
@@ -42,20 +42,10 @@ from .resources import (
     PermisDeVisiteResource,
 )
 
-# Scoping, real 404s and no deletion are the régie's (one mechanism for every app): the
-# permis models are registered with the paths that lead to their establishments.
-regie_admin.PERIMETRES.update(
-    {
-        PermisDeVisite: ("etablissement",),
-        PermisEnregistre: ("permis__etablissement",),
-        TentativeEnregistrement: ("etablissement",),
-        SignalementTransfert: ("etablissement_origine", "etablissement_destination"),
-    }
-)
 
-
-class PerimetrePermisMixin(regie_admin.PerimetreRegieMixin):
-    """The régie's scoping; a permit is only issued for a detainee still held."""
+class PerimetrePermisMixin(PerimetreMixin):
+    """The régie's scoping (each ModelAdmin declares its `chemin_etablissement`); a permit
+    is only issued for a detainee still held."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Detenu:
@@ -153,6 +143,7 @@ CHAMPS_CREATION = [
 
 @admin.register(PermisDeVisite)
 class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "numero",
         "detenu",
@@ -363,6 +354,7 @@ def _messages_ligne(erreur: ValidationError) -> list[str]:
 
 @admin.register(PermisEnregistre)
 class PermisEnregistreAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "permis__etablissement"
     list_display = ["permis", "detenu", "proche_identite", "enregistre_le", "etat_aujourdhui"]
     list_select_related = ["permis__detenu", "permis__etablissement", "proche"]
     list_filter = [("permis__etablissement", admin.RelatedOnlyFieldListFilter)]
@@ -385,6 +377,7 @@ class PermisEnregistreAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.Model
 
 @admin.register(TentativeEnregistrement)
 class TentativeEnregistrementAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "quand",
         "proche",
@@ -402,6 +395,7 @@ class TentativeEnregistrementAdmin(PerimetrePermisMixin, LectureSeuleMixin, admi
 
 @admin.register(SignalementTransfert)
 class SignalementTransfertAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = ("etablissement_origine", "etablissement_destination")
     list_display = [
         "detenu",
         "etablissement_origine",

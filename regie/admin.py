@@ -1,8 +1,8 @@
 """The régisseurs' back-office in the Django admin.
 
-- Every ModelAdmin shows only the establishments the user is attached to
-  (`selectors.etablissements_geres`); another establishment's object, or a missing one,
-  is a 404. A superuser sees everything.
+- Every ModelAdmin shows only the establishments the user is attached to: each declares
+  its `chemin_etablissement` (`regie.admin_perimetre.PerimetreMixin`); another
+  establishment's object, or a missing one, is a 404. A superuser sees everything.
 - Nothing is ever deleted, and the ledger is read-only: money is corrected by reversing
   entries, through `regie.services`.
 - Movements of money and D.422 steps go through the forms of `regie.admin_views`, which
@@ -11,9 +11,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html
 
@@ -21,6 +19,7 @@ from socle.admin import LectureSeuleMixin
 from socle.erreurs import ErreurMetier
 
 from . import admin_documents, admin_views, selectors, services
+from .admin_perimetre import PerimetreMixin, filtrer_par_etablissement
 from .models import (
     Affectation,
     AutorisationD422,
@@ -33,60 +32,6 @@ from .models import (
     PermissionSortie,
 )
 
-# How each model reaches the establishments that may see it. Several paths are OR-ed.
-PERIMETRES = {
-    Etablissement: ("pk",),
-    Detenu: ("etablissement",),
-    CompteNominatif: ("detenu__etablissement",),
-    # The entries the régie booked, and the whole history of the accounts it now keeps.
-    Ecriture: ("etablissement", "compte__detenu__etablissement"),
-    # Where the request is managed now, and the history of its detainees.
-    AutorisationD422: ("etablissement", "detenu__etablissement"),
-    PermissionSortie: ("compte__detenu__etablissement",),
-    Affectation: ("etablissement",),
-}
-
-
-def dans_le_perimetre(queryset, utilisateur):
-    """`queryset` restricted to what `utilisateur` may see (everything for a superuser)."""
-    if utilisateur.is_superuser:
-        return queryset
-    chemins = PERIMETRES.get(queryset.model)
-    if chemins is None:
-        return queryset
-    etablissements = selectors.etablissements_geres(utilisateur)
-    condition = Q()
-    for chemin in chemins:
-        condition |= Q(**{f"{chemin}__in": etablissements})
-    return queryset.filter(condition)
-
-
-class PerimetreRegieMixin:
-    """Scoping by establishment, real 404s, no deletion, French decimal input."""
-
-    formfield_overrides = {models.DecimalField: {"localize": True}}
-
-    def get_queryset(self, request):
-        return dans_le_perimetre(super().get_queryset(request), request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        # Django redirects to the index with a message for a missing object; an object
-        # outside the user's establishments must not even be acknowledged: 404.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(f"{self.opts.verbose_name.capitalize()} introuvable.")
-        return obj
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model in PERIMETRES and "queryset" not in kwargs:
-            kwargs["queryset"] = dans_le_perimetre(
-                db_field.related_model._default_manager.all(), request.user
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 def lien_compte(compte_id, libelle) -> str:
     return format_html('<a href="{}">{}</a>', admin_views.url_compte(compte_id), libelle)
@@ -96,7 +41,8 @@ def lien_compte(compte_id, libelle) -> str:
 
 
 @admin.register(Etablissement)
-class EtablissementAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+class EtablissementAdmin(PerimetreMixin, admin.ModelAdmin):
+    chemin_etablissement = "pk"
     list_display = [
         "nom",
         "code",
@@ -140,7 +86,8 @@ CHAMPS_REPARTITION = [
 
 
 @admin.register(Detenu)
-class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+class DetenuAdmin(PerimetreMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "nom",
         "prenoms",
@@ -238,7 +185,8 @@ class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
 
 
 @admin.register(CompteNominatif)
-class CompteNominatifAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class CompteNominatifAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "detenu__etablissement"
     list_display = [
         "detenu",
         "etablissement",
@@ -309,7 +257,9 @@ class LigneEcritureInline(LectureSeuleMixin, admin.TabularInline):
 
 
 @admin.register(Ecriture)
-class EcritureAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class EcritureAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    # The entries the régie booked, and the whole history of the accounts it now keeps.
+    chemin_etablissement = ("etablissement", "compte__detenu__etablissement")
     list_display = [
         "pk",
         "date_operation",
@@ -402,7 +352,9 @@ class EvenementD422Inline(LectureSeuleMixin, admin.TabularInline):
 
 
 @admin.register(AutorisationD422)
-class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
+class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
+    # Where the request is managed now, and the history of its detainees.
+    chemin_etablissement = ("etablissement", "detenu__etablissement")
     list_display = [
         "pk",
         "detenu",
@@ -458,9 +410,9 @@ class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
         return False
 
     def add_view(self, request, form_url="", extra_context=None):
-        detenus = dans_le_perimetre(Detenu.objects.all(), request.user).filter(
-            libere_le__isnull=True
-        )
+        detenus = filtrer_par_etablissement(
+            Detenu.objects.all(), request.user, DetenuAdmin.chemin_etablissement
+        ).filter(libere_le__isnull=True)
         return admin_views.demande_d422(self, request, detenus)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -497,7 +449,8 @@ class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
 
 
 @admin.register(PermissionSortie)
-class PermissionSortieAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class PermissionSortieAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "compte__detenu__etablissement"
     list_display = [
         "date_sortie",
         "compte_lie",
@@ -532,7 +485,8 @@ class PermissionSortieAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelA
 
 
 @admin.register(Affectation)
-class AffectationAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+class AffectationAdmin(PerimetreMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = ["utilisateur", "etablissement"]
     list_filter = [("etablissement", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["utilisateur", "etablissement"]

@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
-from regie import admin as regie_admin
+from regie.admin_perimetre import PerimetreMixin
 from regie.selectors import etablissements_geres
 from socle.admin import LectureSeuleMixin, contexte_admin
 from socle.erreurs import ErreurMetier
@@ -28,9 +28,6 @@ from socle.formats import euros
 from ..models import LigneReleve, ReleveBancaire, StatutRapprochement
 from ..rapprochement import services
 from ..rapprochement.forms import ImportReleveForm
-
-regie_admin.PERIMETRES[ReleveBancaire] = ("etablissement",)
-regie_admin.PERIMETRES[LigneReleve] = ("etablissement",)
 
 PERMISSION_IMPORT = services.PERMISSION_IMPORT
 PERMISSION_VOIR = "pecule.view_relevebancaire"
@@ -67,7 +64,8 @@ def _ligne(ligne: LigneReleve) -> dict:
     }
 
 
-class ReleveBancaireAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     change_list_template = "admin/pecule/rapprochement/change_list.html"
     list_display = [
         "releve",
@@ -256,7 +254,8 @@ class ReleveBancaireAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, ad
         ]
 
 
-class LigneReleveAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class LigneReleveAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "__str__",
         "releve_lie",

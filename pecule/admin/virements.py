@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from regie import admin as regie_admin
+from regie.admin_perimetre import PerimetreMixin
 from regie.admin_views import formulaire_operation
 from regie.forms import FormulaireRegie, MotifSeulMixin
 from socle.admin import LectureSeuleMixin
@@ -20,10 +20,6 @@ from ..models import (
     StatutRegie,
     Virement,
 )
-
-# A transfer is seen by the régie that receives it and by the detainee's current one
-# (which credits it after a transfer between prisons).
-regie_admin.PERIMETRES[Virement] = ("etablissement", "detenu__etablissement")
 
 
 class DecisionVirementForm(MotifSeulMixin, FormulaireRegie):
@@ -65,7 +61,10 @@ class ATraiterFilter(admin.SimpleListFilter):
 
 
 @admin.register(Virement)
-class VirementAdmin(regie_admin.PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    # Seen by the régie that receives it and by the detainee's current one (which credits
+    # it after a transfer between prisons).
+    chemin_etablissement = ("etablissement", "detenu__etablissement")
     list_display = [
         "reference",
         "cree_le",
