@@ -5,8 +5,8 @@
   establishment's object, or a missing one, is a 404. A superuser sees everything.
 - Nothing is ever deleted, and the ledger is read-only: money is corrected by reversing
   entries, through `regie.services`.
-- Movements of money and D.422 steps go through the forms of `regie.admin_views`, which
-  call `regie.services`.
+- Movements of money and D.422 steps go through the table of `regie.admin_operations`,
+  whose one view calls `regie.services`.
 """
 
 from django.contrib import admin, messages
@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from socle.admin import LectureSeuleMixin
 from socle.erreurs import ErreurMetier
 
-from . import admin_documents, admin_views, selectors, services
+from . import admin_documents, admin_operations, admin_views, selectors, services
 from .admin_perimetre import PerimetreMixin, filtrer_par_etablissement
 from .models import (
     Affectation,
@@ -217,25 +217,7 @@ class CompteNominatifAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
 
         operations = [
             ("releve.csv", admin_views.export_releve, "releve"),
-            ("recette/", admin_views.recette, "recette"),
-            ("debit/", admin_views.debit, "debit"),
-            ("parties-civiles/", admin_views.parties_civiles, "parties_civiles"),
-            ("deblocage-pecule/", admin_views.deblocage_pecule, "deblocage"),
-            ("permission/", admin_views.fixer_permission, "permission"),
-            (
-                "permission/<int:permission_id>/remise/",
-                admin_views.remise_permission,
-                "permission_remise",
-            ),
-            (
-                "permission/<int:permission_id>/retour/",
-                admin_views.retour_permission,
-                "permission_retour",
-            ),
-            ("transfert/", admin_views.transfert, "transfert"),
-            ("liberation/", admin_views.liberation, "liberation"),
-            ("contrepassation/", admin_views.contrepassation, "contrepassation"),
-            ("remboursement/", admin_views.remboursement, "remboursement"),
+            *admin_operations.vues(admin_operations.OPERATIONS_COMPTE),
             *admin_documents.OPERATIONS_COMPTE,
         ]
         return [
@@ -413,7 +395,7 @@ class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
         detenus = filtrer_par_etablissement(
             Detenu.objects.all(), request.user, DetenuAdmin.chemin_etablissement
         ).filter(libere_le__isnull=True)
-        return admin_views.demande_d422(self, request, detenus)
+        return admin_operations.demande_d422(self, request, detenus)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         contexte = dict(extra_context or {})
@@ -431,12 +413,7 @@ class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
             return self.admin_site.admin_view(appel)
 
         operations = [
-            ("magistrat/", admin_views.decision_magistrat, "magistrat"),
-            ("decision/", admin_views.decision_d422, "decision"),
-            ("subside/", admin_views.subside_d422, "subside"),
-            ("depense/", admin_views.depense_d422, "depense"),
-            ("cloture/", admin_views.cloture_d422, "cloture"),
-            ("renonciation/", admin_views.renonciation_d422, "renonciation"),
+            *admin_operations.vues(admin_operations.OPERATIONS_D422),
             *admin_documents.OPERATIONS_D422,
         ]
         return [

@@ -132,6 +132,10 @@ class FormulaireRegie(forms.Form):
         """The ledger `source` of the movement: unique per displayed form."""
         return f"admin:{self.cleaned_data['jeton']}"
 
+    def arguments(self) -> dict:
+        """The service's keyword arguments this form collected (the token aside)."""
+        return {nom: valeur for nom, valeur in self.cleaned_data.items() if nom != "jeton"}
+
 
 class MotifSeulMixin(forms.Form):
     motif = forms.CharField(
@@ -436,6 +440,9 @@ class DecisionD422Form(FormulaireRegie):
     def accorder(self) -> bool:
         return self.cleaned_data["decision"] == self.AUTORISER
 
+    def arguments(self) -> dict:
+        return {"accorder": self.accorder, "motif": self.cleaned_data["motif"]}
+
 
 class SubsideD422Form(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
     montant = MontantField(label="Somme reçue (€)")
@@ -466,3 +473,10 @@ class RenonciationD422Form(FormulaireRegie):
         help_text="Si la somme est déjà arrivée : répartie selon les règles ordinaires, "
         "ou restituée à l'émetteur.",
     )
+
+    def arguments(self) -> dict:
+        # An empty choice keeps the remainder's fate chosen in the request.
+        return {
+            **super().arguments(),
+            "choix_reliquat": self.cleaned_data["choix_reliquat"] or None,
+        }

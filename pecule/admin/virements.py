@@ -6,8 +6,8 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from regie.admin_operations import formulaire_operation
 from regie.admin_perimetre import PerimetreMixin
-from regie.admin_views import formulaire_operation
 from regie.forms import FormulaireRegie, MotifSeulMixin
 from socle.admin import LectureSeuleMixin
 
