@@ -301,8 +301,8 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 # A strict Content-Security-Policy with nonces on every public page. The admin (staff
-# only) keeps Django's own inline styles, so it is excluded from this policy and gets a
-# policy of its own in portail.middleware.
+# only) keeps Django's own inline styles, so it is excluded from this policy; it has no
+# Content-Security-Policy of its own yet.
 _FRANCECONNECT_ORIGINE = "/".join(FRANCECONNECT_ISSUER.split("/")[:3])
 _ORIGINES_FOURNISSEURS = [
     "/".join(PECULE_FOURNISSEURS["sandbox"]["OPTIONS"]["url"].split("/")[:3]),
