@@ -15,7 +15,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
@@ -23,6 +22,7 @@ from regie.admin_perimetre import PerimetreMixin
 from regie.models import Detenu, Etablissement
 from regie.selectors import etablissements_geres
 from socle.admin import LectureSeuleMixin
+from socle.dates import aujourdhui
 from socle.erreurs import ErreurMetier
 
 from . import services
@@ -199,7 +199,7 @@ class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
 
     @admin.display(description="aujourd'hui")
     def etat_aujourdhui(self, obj):
-        return obj.etat(timezone.localdate()).label
+        return obj.etat(aujourdhui()).label
 
     def get_readonly_fields(self, request, obj=None):
         # A permit stays the one issued by that establishment for that detainee.
@@ -372,7 +372,7 @@ class PermisEnregistreAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.Model
 
     @admin.display(description="aujourd'hui")
     def etat_aujourdhui(self, obj):
-        return obj.permis.etat(timezone.localdate()).label
+        return obj.permis.etat(aujourdhui()).label
 
 
 @admin.register(TentativeEnregistrement)

@@ -17,9 +17,9 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
 from socle.admin import contexte_admin
+from socle.dates import aujourdhui
 from socle.pdf import reponse_pdf
 
 from . import documents
@@ -29,7 +29,7 @@ from .models import AutorisationD422
 
 
 def _debut_du_mois() -> datetime.date:
-    return timezone.localdate().replace(day=1)
+    return aujourdhui().replace(day=1)
 
 
 class PeriodeReleveForm(forms.Form):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from socle.admin import contexte_admin
+from socle.dates import aujourdhui
 from socle.formats import montant_csv
 
 from . import forms as regie_forms
@@ -128,10 +129,10 @@ def page_compte(model_admin, request, object_id) -> TemplateResponse:
     filtre = _filtre(request)
     ecritures = releve(compte, filtre).order_by("-date_operation", "-cree_le", "-pk")
     page = Paginator(ecritures, PAR_PAGE).get_page(request.GET.get("page"))
-    aujourdhui = timezone.localdate()
+    jour = aujourdhui()
     compteurs = list(CompteurMensuel.objects.filter(compte=compte).order_by("-annee", "-mois")[:13])
     compteur_du_mois = next(
-        (c for c in compteurs if (c.annee, c.mois) == (aujourdhui.year, aujourdhui.month)),
+        (c for c in compteurs if (c.annee, c.mois) == (jour.year, jour.month)),
         None,
     )
     parametres = request.GET.copy()
@@ -147,7 +148,7 @@ def page_compte(model_admin, request, object_id) -> TemplateResponse:
         ecarts=ecarts,
         compteur_du_mois=compteur_du_mois,
         cumul_du_mois=compteur_du_mois.cumul if compteur_du_mois else ZERO,
-        mois_courant=aujourdhui,
+        mois_courant=jour,
         compteurs_precedents=[c for c in compteurs if c is not compteur_du_mois],
         sommes_bloquees=selectors.sommes_bloquees(compte),
         autorisations_en_cours=selectors.autorisations_en_cours(compte).order_by("pk"),
@@ -198,9 +199,7 @@ def export_releve(model_admin, request, object_id) -> HttpResponse:
         messages.error(request, "Les filtres du relevé sont invalides : rien n'a été exporté.")
         return HttpResponseRedirect(url_compte(compte.pk))
     detenu = compte.detenu
-    nom_fichier = slugify(
-        f"releve-{detenu.numero_ecrou}-{detenu.nom}-{timezone.localdate():%Y%m%d}"
-    )
+    nom_fichier = slugify(f"releve-{detenu.numero_ecrou}-{detenu.nom}-{aujourdhui():%Y%m%d}")
     reponse = HttpResponse(content_type="text/csv; charset=utf-8")
     reponse["Content-Disposition"] = f'attachment; filename="{nom_fichier}.csv"'
     reponse.write("\ufeff")

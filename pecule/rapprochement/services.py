@@ -29,6 +29,7 @@ from pecule.models import (
 )
 from regie.models import Etablissement
 from regie.services import verifier_droits
+from socle import dates
 from socle.erreurs import ErreurMetier
 from socle.formats import euros
 
@@ -522,7 +523,7 @@ def virements_executes_sans_ligne(
     """Transfers executed by the relative's bank at least `delai_jours_ouvres` business
     days ago (weekends skipped, public holidays not) that no bank line proves yet.
     `etablissement=None`: every establishment (the periodic alert)."""
-    aujourdhui = aujourdhui or timezone.localdate()
+    aujourdhui = aujourdhui or dates.aujourdhui()
     limite = timezone.make_aware(
         datetime.datetime.combine(jour_limite(aujourdhui, delai_jours_ouvres), datetime.time.min)
     )
