@@ -150,12 +150,12 @@ class Cible:
 def sur_le_compte(model_admin, request, object_id) -> Cible:
     compte = _compte_visible(model_admin, request, object_id)
     return Cible(
-        compte,
-        compte,
-        "compte",
-        url_compte(compte.pk),
-        compte,
-        "admin/regie/comptenominatif/_soldes.html",
+        objet=compte,
+        sujet=compte,
+        cle="compte",
+        url_retour=url_compte(compte.pk),
+        compte=compte,
+        encart="admin/regie/comptenominatif/_soldes.html",
     )
 
 
@@ -163,12 +163,12 @@ def sur_une_permission(model_admin, request, object_id, permission_id) -> Cible:
     compte = _compte_visible(model_admin, request, object_id)
     permission = get_object_or_404(PermissionSortie, pk=permission_id, compte=compte)
     return Cible(
-        compte,
-        permission,
-        "permission",
-        url_compte(compte.pk),
-        compte,
-        "admin/regie/comptenominatif/_soldes.html",
+        objet=compte,
+        sujet=permission,
+        cle="permission",
+        url_retour=url_compte(compte.pk),
+        compte=compte,
+        encart="admin/regie/comptenominatif/_soldes.html",
     )
 
 
@@ -178,13 +178,13 @@ def sur_une_autorisation(model_admin, request, object_id) -> Cible:
         raise PermissionDenied
     faits = faits_d422(autorisation)
     return Cible(
-        autorisation,
-        autorisation,
-        "autorisation",
-        url_autorisation(autorisation.pk),
-        faits["compte"],
-        "admin/regie/autorisationd422/_faits.html",
-        faits,
+        objet=autorisation,
+        sujet=autorisation,
+        cle="autorisation",
+        url_retour=url_autorisation(autorisation.pk),
+        compte=faits["compte"],
+        encart="admin/regie/autorisationd422/_faits.html",
+        contexte=faits,
     )
 
 
