@@ -30,6 +30,7 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 prerequis:
@@ -59,6 +60,7 @@ docker:
 bench: install
 	$(PY) bench/bench_regie.py
 	$(PY) bench/bench_documents.py
+	$(PY) bench/bench_notifications.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -90,8 +90,7 @@ def preparer(nombre: int) -> int:
     from django.utils import timezone
 
     from comptes.models import Utilisateur
-    from pecule.models import StatutPaiement, StatutRegie, Virement
-    from pecule.releves.models import ReleveProche
+    from pecule.models import ReleveProche, StatutPaiement, StatutRegie, Virement
     from permis import services as permis_services
     from permis.models import PermisDeVisite, PermisEnregistre
     from regie import services as regie_services
@@ -195,8 +194,8 @@ def preparer(nombre: int) -> int:
 def nouveau_releve(proche_id: int):
     from django.utils import timezone
 
+    from pecule.models import ReleveProche
     from pecule.releves import services
-    from pecule.releves.models import ReleveProche
 
     maintenant = timezone.now()
     debut, fin = services.periode_des_six_derniers_mois(maintenant)
@@ -332,7 +331,7 @@ def main() -> None:
         for workers in [int(n) for n in options.workers.split(",")]:
             mesurer_debit(proche_id, workers, options.duree)
     finally:
-        from pecule.releves.models import ReleveProche
+        from pecule.models import ReleveProche
 
         if proche_id is not None:
             ReleveProche.objects.filter(proche_id=proche_id).delete()

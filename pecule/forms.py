@@ -2,7 +2,7 @@ import uuid
 
 from django import forms
 
-from portail.forms import FormulaireDsfr
+from socle.formulaires import FormulaireDsfr
 
 
 class MontantForm(FormulaireDsfr, forms.Form):

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from .fournisseurs import fournisseur
 from .fournisseurs.base import SignatureInvalide
 from .models import NotificationRecue, NotificationRejetee
+from .tasks import publier_notification
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,5 @@ def recevoir(request, nom_fournisseur: str):
         except IntegrityError:
             continue  # a duplicate: stored once already
         nouvelles += 1
-        from .tasks import traiter_notification
-
-        transaction.on_commit(
-            lambda pk=notification.pk: traiter_notification.publier(pk), robust=True
-        )
+        transaction.on_commit(lambda pk=notification.pk: publier_notification(pk), robust=True)
     return JsonResponse({"recu": len(evenements), "nouveaux": nouvelles})

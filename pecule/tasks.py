@@ -7,12 +7,13 @@ from celery import shared_task
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
+
+from socle.taches import publier
 
 from .fournisseurs import fournisseur
 from .fournisseurs.base import ErreurFournisseur
 from .models import CourrielSortant, NotificationRecue, StatutPaiement, Virement
-from .services import appliquer_etat
+from .services import actualiser_virement
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +33,6 @@ RELANCE = {
 # (a task still waiting in a backlog is not queued twice).
 DELAI_AVANT_RELANCE = timezone.timedelta(minutes=5)
 TENTATIVES_MAX = 20
-
-
-def _publier(tache, *args) -> bool:
-    """Queue a task; if the broker is down, log it: the periodic sweeps pick the work up."""
-    try:
-        tache.apply_async(args=args, retry=False)
-    except OperationalError:
-        logger.warning("Broker unreachable: %s(%s) left to the periodic sweep", tache.name, args)
-        return False
-    return True
 
 
 @shared_task(**RELANCE)
@@ -79,16 +70,13 @@ def _traiter(notification: NotificationRecue) -> None:
         if virement is None:
             logger.warning("Notification %s for an unknown payment", notification)
             continue
-        etat = prestataire.get_payment(evenement.id_fournisseur)
-        appliquer_etat(virement=virement, etat=etat, origine="notification")
+        actualiser_virement(virement=virement, origine="notification")
 
 
-def _publier_notification(notification_id: int) -> None:
-    if _publier(traiter_notification, notification_id):
+def publier_notification(notification_id: int) -> None:
+    """Queue the processing of one inbox row, and note when (see `relancer_notifications`)."""
+    if publier(traiter_notification, notification_id):
         NotificationRecue.objects.filter(pk=notification_id).update(mise_en_file_le=timezone.now())
-
-
-traiter_notification.publier = _publier_notification
 
 
 @shared_task
@@ -115,7 +103,7 @@ def relancer_notifications(
         .values_list("pk", flat=True)[:1000]
     )
     for notification_id in ids:
-        traiter_notification.publier(notification_id)
+        publier_notification(notification_id)
     return len(ids)
 
 
@@ -126,13 +114,12 @@ def verifier_virement(virement_id: int) -> None:
     if virement.est_final or not virement.id_fournisseur:
         return
     try:
-        etat = fournisseur(virement.fournisseur).get_payment(virement.id_fournisseur)
+        actualiser_virement(virement=virement, origine="interrogation")
     except ErreurFournisseur as exc:
         if exc.transitoire:
             raise ErreurTransitoire(str(exc)) from exc
         logger.error("Transfer %s: the provider refused the status request: %s", virement, exc)
-        return  # asked again at the next scheduled check
-    appliquer_etat(virement=virement, etat=etat, origine="interrogation")
+        # asked again at the next scheduled check
 
 
 @shared_task
@@ -147,7 +134,7 @@ def verifier_virements_en_cours() -> int:
         ).values_list("pk", flat=True)[:500]
     )
     for virement_id in ids:
-        _publier(verifier_virement, virement_id)
+        publier(verifier_virement, virement_id)
     return len(ids)
 
 
@@ -179,9 +166,6 @@ def envoyer_courriels() -> int:
             envoyes += 1
 
 
-envoyer_courriels.publier = lambda: _publier(envoyer_courriels)
-
-
 @shared_task
 def alerter_virements_sans_releve(delai_jours_ouvres: int = 3) -> int:
     """Alert on transfers executed by the bank but found in no statement after a few
@@ -197,10 +181,3 @@ def alerter_virements_sans_releve(delai_jours_ouvres: int = 3) -> int:
             delai_jours_ouvres,
         )
     return len(virements)
-
-
-from .releves.tasks import (  # noqa: E402,F401
-    produire_releve,
-    relancer_releves,
-    supprimer_releves_expires,
-)

@@ -5,23 +5,22 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comptes.decorators import proche_requis
 from permis.selectors import permis_du_proche, permis_enregistre_du_proche_ou_404
-from regie.exceptions import RegieError
+from socle.dates import aujourdhui
+from socle.erreurs import ErreurMetier
 
 from . import services
 from .forms import MontantForm
-from .fournisseurs import fournisseur
 from .fournisseurs.base import ErreurFournisseur
 from .models import EtatProche, StatutPaiement, Virement
 from .releves.services import periode_des_six_derniers_mois, virements_des_six_derniers_mois
 
 
 def _lignes_permis(proche):
-    jour = timezone.localdate()
+    jour = aujourdhui()
     return [
         {"enregistrement": e, "etat": e.permis.etat(jour), "valide": e.permis.est_valide(jour)}
         for e in permis_du_proche(proche)
@@ -41,7 +40,7 @@ def index(request):
 def _contexte_detenu(request, pk):
     enregistrement = permis_enregistre_du_proche_ou_404(request.user, pk)
     permis = enregistrement.permis
-    jour = timezone.localdate()
+    jour = aujourdhui()
     return {
         "titre": f"Pécule de {permis.detenu.prenoms} {permis.detenu.nom}",
         "enregistrement": enregistrement,
@@ -77,7 +76,7 @@ def alimenter(request, pk):
                 cle_idempotence=cle,
                 url_retour=url_retour,
             )
-        except RegieError as refus:
+        except ErreurMetier as refus:
             formulaire.add_error("montant", str(refus))
         except ErreurFournisseur:
             formulaire.add_error(
@@ -104,10 +103,9 @@ def _actualiser(virement: Virement) -> Virement:
     if virement.est_final or not virement.id_fournisseur:
         return virement
     try:
-        etat = fournisseur(virement.fournisseur).get_payment(virement.id_fournisseur)
+        return services.actualiser_virement(virement=virement, origine="retour")
     except ErreurFournisseur:
         return virement
-    return services.appliquer_etat(virement=virement, etat=etat, origine="retour")
 
 
 @require_GET

@@ -15,14 +15,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from regie import admin as regie_admin
-from regie.exceptions import RegieError
+from regie.admin_perimetre import PerimetreMixin
 from regie.models import Detenu, Etablissement
 from regie.selectors import etablissements_geres
+from socle.admin import LectureSeuleMixin
+from socle.dates import aujourdhui
+from socle.erreurs import ErreurMetier
 
 from . import services
 from .exceptions import PermisError
@@ -41,21 +42,10 @@ from .resources import (
     PermisDeVisiteResource,
 )
 
-# Scoping, real 404s and no deletion are the régie's (one mechanism for every app): the
-# permis models are registered with the paths that lead to their establishments.
-regie_admin.PERIMETRES.update(
-    {
-        PermisDeVisite: ("etablissement",),
-        PermisEnregistre: ("permis__etablissement",),
-        TentativeEnregistrement: ("etablissement",),
-        SignalementTransfert: ("etablissement_origine", "etablissement_destination"),
-    }
-)
-LectureSeuleMixin = regie_admin.LectureSeuleMixin
 
-
-class PerimetrePermisMixin(regie_admin.PerimetreRegieMixin):
-    """The régie's scoping; a permit is only issued for a detainee still held."""
+class PerimetrePermisMixin(PerimetreMixin):
+    """The régie's scoping (each ModelAdmin declares its `chemin_etablissement`); a permit
+    is only issued for a detainee still held."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Detenu:
@@ -153,6 +143,7 @@ CHAMPS_CREATION = [
 
 @admin.register(PermisDeVisite)
 class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "numero",
         "detenu",
@@ -208,7 +199,7 @@ class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
 
     @admin.display(description="aujourd'hui")
     def etat_aujourdhui(self, obj):
-        return obj.etat(timezone.localdate()).label
+        return obj.etat(aujourdhui()).label
 
     def get_readonly_fields(self, request, obj=None):
         # A permit stays the one issued by that establishment for that detainee.
@@ -244,7 +235,7 @@ class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (PermisError, RegieError, ValidationError) as exc:
+        except (PermisError, ErreurMetier, ValidationError) as exc:
             self.message_user(request, _message_erreur(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -254,7 +245,7 @@ class PermisDeVisiteAdmin(PerimetrePermisMixin, ImportMixin, admin.ModelAdmin):
             try:
                 fonction(permis=permis, auteur=request.user)
                 faits += 1
-            except (PermisError, RegieError, ValidationError) as exc:
+            except (PermisError, ErreurMetier, ValidationError) as exc:
                 refus.append(f"{permis.numero} : {_message_erreur(exc)}")
         if faits:
             self.message_user(request, f"{faits} {reussite}.", messages.SUCCESS)
@@ -363,6 +354,7 @@ def _messages_ligne(erreur: ValidationError) -> list[str]:
 
 @admin.register(PermisEnregistre)
 class PermisEnregistreAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "permis__etablissement"
     list_display = ["permis", "detenu", "proche_identite", "enregistre_le", "etat_aujourdhui"]
     list_select_related = ["permis__detenu", "permis__etablissement", "proche"]
     list_filter = [("permis__etablissement", admin.RelatedOnlyFieldListFilter)]
@@ -380,11 +372,12 @@ class PermisEnregistreAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.Model
 
     @admin.display(description="aujourd'hui")
     def etat_aujourdhui(self, obj):
-        return obj.permis.etat(timezone.localdate()).label
+        return obj.permis.etat(aujourdhui()).label
 
 
 @admin.register(TentativeEnregistrement)
 class TentativeEnregistrementAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "quand",
         "proche",
@@ -402,6 +395,7 @@ class TentativeEnregistrementAdmin(PerimetrePermisMixin, LectureSeuleMixin, admi
 
 @admin.register(SignalementTransfert)
 class SignalementTransfertAdmin(PerimetrePermisMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = ("etablissement_origine", "etablissement_destination")
     list_display = [
         "detenu",
         "etablissement_origine",

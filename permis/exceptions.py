@@ -3,16 +3,11 @@ machines (the API returns both)."""
 
 import datetime
 
+from socle.erreurs import ErreurMetier
 
-class PermisError(Exception):
+
+class PermisError(ErreurMetier):
     code = "permis"
-
-    def __init__(self, message: str, code: str | None = None, **details):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.details = details
 
 
 class PermisRefuse(PermisError):

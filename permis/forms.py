@@ -1,7 +1,7 @@
 from django import forms
 
-from portail.forms import FormulaireDsfr
 from regie.models import Etablissement
+from socle.formulaires import FormulaireDsfr
 
 
 class AjoutPermisForm(FormulaireDsfr, forms.Form):

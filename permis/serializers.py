@@ -1,9 +1,9 @@
 """Input and output of the information systems' API (French field names, as the models)."""
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from regie.models import Detenu, Regime, StatutPenal
+from socle.dates import aujourdhui
 
 from .models import PermisDeVisite, StatutPermis, normaliser_numero
 
@@ -50,7 +50,7 @@ class PermisSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_valide_aujourdhui(self, obj) -> bool:
-        return obj.est_valide(timezone.localdate())
+        return obj.est_valide(aujourdhui())
 
 
 class PermisEcritureSerializer(serializers.Serializer):

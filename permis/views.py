@@ -2,10 +2,10 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from comptes.decorators import proche_requis
+from socle.dates import aujourdhui
 
 from .exceptions import PermisRefuse
 from .forms import AjoutPermisForm
@@ -24,7 +24,7 @@ def adresse_du_client(request) -> str:
 @require_GET
 @proche_requis
 def accueil(request):
-    jour = timezone.localdate()
+    jour = aujourdhui()
     enregistrements = [
         {"enregistrement": e, "etat": e.permis.etat(jour), "valide": e.permis.est_valide(jour)}
         for e in permis_du_proche(request.user)

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "import_export",
+    "socle",
     "regie",
     "comptes",
     "permis",
@@ -247,6 +248,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "900")),
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Task modules beside the apps' own `tasks` modules (found by autodiscovery).
+CELERY_IMPORTS = ["pecule.releves.tasks"]
 CELERY_BEAT_SCHEDULE = {
     "relancer-releves": {"task": "pecule.releves.tasks.relancer_releves", "schedule": 300.0},
     "supprimer-releves-expires": {

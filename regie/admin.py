@@ -1,24 +1,25 @@
 """The régisseurs' back-office in the Django admin.
 
-- Every ModelAdmin shows only the establishments the user is attached to
-  (`selectors.etablissements_geres`); another establishment's object, or a missing one,
-  is a 404. A superuser sees everything.
+- Every ModelAdmin shows only the establishments the user is attached to: each declares
+  its `chemin_etablissement` (`regie.admin_perimetre.PerimetreMixin`); another
+  establishment's object, or a missing one, is a 404. A superuser sees everything.
 - Nothing is ever deleted, and the ledger is read-only: money is corrected by reversing
   entries, through `regie.services`.
-- Movements of money and D.422 steps go through the forms of `regie.admin_views`, which
-  call `regie.services`.
+- Movements of money and D.422 steps go through the table of `regie.admin_operations`,
+  whose one view calls `regie.services`.
 """
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html
 
-from . import admin_documents, admin_views, selectors, services
-from .exceptions import RegieError
+from socle.admin import LectureSeuleMixin
+from socle.erreurs import ErreurMetier
+
+from . import admin_documents, admin_operations, admin_views, selectors, services
+from .admin_perimetre import PerimetreMixin, filtrer_par_etablissement
 from .models import (
     Affectation,
     AutorisationD422,
@@ -31,73 +32,6 @@ from .models import (
     PermissionSortie,
 )
 
-# How each model reaches the establishments that may see it. Several paths are OR-ed.
-PERIMETRES = {
-    Etablissement: ("pk",),
-    Detenu: ("etablissement",),
-    CompteNominatif: ("detenu__etablissement",),
-    # The entries the régie booked, and the whole history of the accounts it now keeps.
-    Ecriture: ("etablissement", "compte__detenu__etablissement"),
-    # Where the request is managed now, and the history of its detainees.
-    AutorisationD422: ("etablissement", "detenu__etablissement"),
-    PermissionSortie: ("compte__detenu__etablissement",),
-    Affectation: ("etablissement",),
-}
-
-
-def dans_le_perimetre(queryset, utilisateur):
-    """`queryset` restricted to what `utilisateur` may see (everything for a superuser)."""
-    if utilisateur.is_superuser:
-        return queryset
-    chemins = PERIMETRES.get(queryset.model)
-    if chemins is None:
-        return queryset
-    etablissements = selectors.etablissements_geres(utilisateur)
-    condition = Q()
-    for chemin in chemins:
-        condition |= Q(**{f"{chemin}__in": etablissements})
-    return queryset.filter(condition)
-
-
-class PerimetreRegieMixin:
-    """Scoping by establishment, real 404s, no deletion, French decimal input."""
-
-    formfield_overrides = {models.DecimalField: {"localize": True}}
-
-    def get_queryset(self, request):
-        return dans_le_perimetre(super().get_queryset(request), request.user)
-
-    def get_object(self, request, object_id, from_field=None):
-        # Django redirects to the index with a message for a missing object; an object
-        # outside the user's establishments must not even be acknowledged: 404.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404(f"{self.opts.verbose_name.capitalize()} introuvable.")
-        return obj
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model in PERIMETRES and "queryset" not in kwargs:
-            kwargs["queryset"] = dans_le_perimetre(
-                db_field.related_model._default_manager.all(), request.user
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class LectureSeuleMixin:
-    """Rows only the services write: visible, never added, changed or deleted here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 def lien_compte(compte_id, libelle) -> str:
     return format_html('<a href="{}">{}</a>', admin_views.url_compte(compte_id), libelle)
@@ -107,7 +41,8 @@ def lien_compte(compte_id, libelle) -> str:
 
 
 @admin.register(Etablissement)
-class EtablissementAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+class EtablissementAdmin(PerimetreMixin, admin.ModelAdmin):
+    chemin_etablissement = "pk"
     list_display = [
         "nom",
         "code",
@@ -151,7 +86,8 @@ CHAMPS_REPARTITION = [
 
 
 @admin.register(Detenu)
-class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+class DetenuAdmin(PerimetreMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "nom",
         "prenoms",
@@ -224,8 +160,8 @@ class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (RegieError, ValidationError) as exc:
-            message = exc.message if isinstance(exc, RegieError) else "; ".join(exc.messages)
+        except (ErreurMetier, ValidationError) as exc:
+            message = exc.message if isinstance(exc, ErreurMetier) else "; ".join(exc.messages)
             self.message_user(request, message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
 
@@ -249,7 +185,8 @@ class DetenuAdmin(PerimetreRegieMixin, admin.ModelAdmin):
 
 
 @admin.register(CompteNominatif)
-class CompteNominatifAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class CompteNominatifAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "detenu__etablissement"
     list_display = [
         "detenu",
         "etablissement",
@@ -280,25 +217,7 @@ class CompteNominatifAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAd
 
         operations = [
             ("releve.csv", admin_views.export_releve, "releve"),
-            ("recette/", admin_views.recette, "recette"),
-            ("debit/", admin_views.debit, "debit"),
-            ("parties-civiles/", admin_views.parties_civiles, "parties_civiles"),
-            ("deblocage-pecule/", admin_views.deblocage_pecule, "deblocage"),
-            ("permission/", admin_views.fixer_permission, "permission"),
-            (
-                "permission/<int:permission_id>/remise/",
-                admin_views.remise_permission,
-                "permission_remise",
-            ),
-            (
-                "permission/<int:permission_id>/retour/",
-                admin_views.retour_permission,
-                "permission_retour",
-            ),
-            ("transfert/", admin_views.transfert, "transfert"),
-            ("liberation/", admin_views.liberation, "liberation"),
-            ("contrepassation/", admin_views.contrepassation, "contrepassation"),
-            ("remboursement/", admin_views.remboursement, "remboursement"),
+            *admin_operations.vues(admin_operations.OPERATIONS_COMPTE),
             *admin_documents.OPERATIONS_COMPTE,
         ]
         return [
@@ -320,7 +239,9 @@ class LigneEcritureInline(LectureSeuleMixin, admin.TabularInline):
 
 
 @admin.register(Ecriture)
-class EcritureAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class EcritureAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    # The entries the régie booked, and the whole history of the accounts it now keeps.
+    chemin_etablissement = ("etablissement", "compte__detenu__etablissement")
     list_display = [
         "pk",
         "date_operation",
@@ -391,19 +312,6 @@ class EcritureAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
 
 # --- D.422 ----------------------------------------------------------------------------
 
-# Labels of the `action` codes written by the services in the D.422 log.
-ETAPES_D422 = {
-    "demande": "Demande enregistrée",
-    "decision_magistrat": "Décision du magistrat",
-    "autorisation": "Autorisation du chef d'établissement",
-    "refus": "Refus du chef d'établissement",
-    "reception": "Somme reçue",
-    "depense": "Dépense payée",
-    "cloture": "Clôture",
-    "renonciation": "Renonciation",
-    "transfert": "Transfert",
-}
-
 
 class EvenementD422Inline(LectureSeuleMixin, admin.TabularInline):
     model = EvenementD422
@@ -422,11 +330,13 @@ class EvenementD422Inline(LectureSeuleMixin, admin.TabularInline):
 
     @admin.display(description="étape")
     def etape(self, obj):
-        return ETAPES_D422.get(obj.action, obj.action)
+        return obj.get_action_display()
 
 
 @admin.register(AutorisationD422)
-class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
+class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
+    # Where the request is managed now, and the history of its detainees.
+    chemin_etablissement = ("etablissement", "detenu__etablissement")
     list_display = [
         "pk",
         "detenu",
@@ -482,10 +392,10 @@ class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
         return False
 
     def add_view(self, request, form_url="", extra_context=None):
-        detenus = dans_le_perimetre(Detenu.objects.all(), request.user).filter(
-            libere_le__isnull=True
-        )
-        return admin_views.demande_d422(self, request, detenus)
+        detenus = filtrer_par_etablissement(
+            Detenu.objects.all(), request.user, DetenuAdmin.chemin_etablissement
+        ).filter(libere_le__isnull=True)
+        return admin_operations.demande_d422(self, request, detenus)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         contexte = dict(extra_context or {})
@@ -503,12 +413,7 @@ class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
             return self.admin_site.admin_view(appel)
 
         operations = [
-            ("magistrat/", admin_views.decision_magistrat, "magistrat"),
-            ("decision/", admin_views.decision_d422, "decision"),
-            ("subside/", admin_views.subside_d422, "subside"),
-            ("depense/", admin_views.depense_d422, "depense"),
-            ("cloture/", admin_views.cloture_d422, "cloture"),
-            ("renonciation/", admin_views.renonciation_d422, "renonciation"),
+            *admin_operations.vues(admin_operations.OPERATIONS_D422),
             *admin_documents.OPERATIONS_D422,
         ]
         return [
@@ -521,7 +426,8 @@ class AutorisationD422Admin(PerimetreRegieMixin, admin.ModelAdmin):
 
 
 @admin.register(PermissionSortie)
-class PermissionSortieAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelAdmin):
+class PermissionSortieAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "compte__detenu__etablissement"
     list_display = [
         "date_sortie",
         "compte_lie",
@@ -556,7 +462,8 @@ class PermissionSortieAdmin(PerimetreRegieMixin, LectureSeuleMixin, admin.ModelA
 
 
 @admin.register(Affectation)
-class AffectationAdmin(PerimetreRegieMixin, admin.ModelAdmin):
+class AffectationAdmin(PerimetreMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = ["utilisateur", "etablissement"]
     list_filter = [("etablissement", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["utilisateur", "etablissement"]

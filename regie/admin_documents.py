@@ -17,17 +17,19 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
-from django.utils import timezone
-from django.utils.text import slugify
+
+from socle.admin import contexte_admin
+from socle.dates import aujourdhui
+from socle.pdf import reponse_pdf
 
 from . import documents
-from .admin_views import _compte_visible, _contexte_admin, url_compte
+from .admin_views import _compte_visible, url_compte
 from .forms import champ_date
 from .models import AutorisationD422
 
 
 def _debut_du_mois() -> datetime.date:
-    return timezone.localdate().replace(day=1)
+    return aujourdhui().replace(day=1)
 
 
 class PeriodeReleveForm(forms.Form):
@@ -40,14 +42,6 @@ class PeriodeReleveForm(forms.Form):
         if debut and fin and debut > fin:
             raise forms.ValidationError("La date de début est postérieure à la date de fin.")
         return donnees
-
-
-def reponse_pdf(pdf: bytes, nom: str, *, telechargement: bool) -> HttpResponse:
-    reponse = HttpResponse(pdf, content_type="application/pdf")
-    disposition = "attachment" if telechargement else "inline"
-    reponse["Content-Disposition"] = f'{disposition}; filename="{slugify(nom)}.pdf"'
-    reponse["Cache-Control"] = "private, no-store"
-    return reponse
 
 
 def releve_compte_pdf(model_admin, request, object_id) -> HttpResponse:
@@ -70,7 +64,7 @@ def releve_compte_pdf(model_admin, request, object_id) -> HttpResponse:
     return TemplateResponse(
         request,
         "documents/admin_periode.html",
-        _contexte_admin(
+        contexte_admin(
             model_admin,
             request,
             title="Relevé de compte (PDF)",

@@ -1,51 +1,42 @@
-"""Precise exceptions for code, each with a clear French message for people.
+"""The régie's refusals: `socle.erreurs.ErreurMetier` subclasses, each with a clear French
+message for people and a precise class and `code` for machines."""
 
-`str(exc)` is the French message shown in the admin; `exc.code` is stable for machines.
-"""
-
-
-class RegieError(Exception):
-    code = "regie"
-
-    def __init__(self, message: str, **details):
-        super().__init__(message)
-        self.message = message
-        self.details = details
+from socle.erreurs import ErreurMetier
 
 
-class MontantInvalide(RegieError, ValueError):
+class MontantInvalide(ErreurMetier, ValueError):
     code = "montant_invalide"
 
 
-class SoldeInsuffisant(RegieError):
+class SoldeInsuffisant(ErreurMetier):
     code = "solde_insuffisant"
 
 
-class EcritureDejaPassee(RegieError):
+class EcritureDejaPassee(ErreurMetier):
     """The source was already booked: nothing was written. `details["ecriture"]` is it."""
 
     code = "ecriture_deja_passee"
 
 
-class OperationInterdite(RegieError):
+class OperationInterdite(ErreurMetier):
     """The state of the account or request forbids this movement."""
 
     code = "operation_interdite"
 
 
-class DroitsInsuffisants(RegieError, PermissionError):
+class DroitsInsuffisants(ErreurMetier, PermissionError):
     """The author lacks the role, or is not attached to the establishment."""
 
     code = "droits_insuffisants"
 
 
-class DecisionDejaPrise(RegieError):
+class DecisionDejaPrise(ErreurMetier):
     code = "decision_deja_prise"
 
 
-class PlafondDepasse(RegieError):
+class PlafondDepasse(ErreurMetier):
     code = "plafond_depasse"
 
 
-class SubsidesInterdits(RegieError):
+class SubsidesInterdits(ErreurMetier):
     code = "subsides_interdits"

@@ -5,12 +5,12 @@ reason, dates) and carry the idempotency token; every rule of the régie is appl
 `regie.services`, which the admin views call with the cleaned data.
 """
 
-import datetime
 import uuid
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
+
+from socle.dates import aujourdhui
 
 from . import services
 from .models import (
@@ -43,10 +43,6 @@ NATURES_DEBIT = [
 
 def _choix(natures) -> list[tuple[str, str]]:
     return [(nature.value, nature.label) for nature in natures]
-
-
-def _aujourdhui() -> datetime.date:
-    return timezone.localdate()
 
 
 def jeton_neuf() -> uuid.UUID:
@@ -102,7 +98,7 @@ class DateFrancaiseInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def champ_date(label: str, *, required=True, initial=_aujourdhui, help_text="") -> forms.DateField:
+def champ_date(label: str, *, required=True, initial=aujourdhui, help_text="") -> forms.DateField:
     return forms.DateField(
         label=label,
         required=required,
@@ -136,6 +132,10 @@ class FormulaireRegie(forms.Form):
         """The ledger `source` of the movement: unique per displayed form."""
         return f"admin:{self.cleaned_data['jeton']}"
 
+    def arguments(self) -> dict:
+        """The service's keyword arguments this form collected (the token aside)."""
+        return {nom: valeur for nom, valeur in self.cleaned_data.items() if nom != "jeton"}
+
 
 class MotifSeulMixin(forms.Form):
     motif = forms.CharField(
@@ -166,7 +166,7 @@ class DateOperationMixin(forms.Form):
 
     def clean_date_operation(self):
         jour = self.cleaned_data["date_operation"]
-        if jour > _aujourdhui():
+        if jour > aujourdhui():
             raise forms.ValidationError("La date d'opération ne peut pas être dans le futur.")
         return jour
 
@@ -401,7 +401,7 @@ class DemandeD422Form(FormulaireRegie):
 
     def clean_date_demande(self):
         jour = self.cleaned_data["date_demande"]
-        if jour > _aujourdhui():
+        if jour > aujourdhui():
             raise forms.ValidationError("La date de la demande ne peut pas être dans le futur.")
         return jour
 
@@ -440,6 +440,9 @@ class DecisionD422Form(FormulaireRegie):
     def accorder(self) -> bool:
         return self.cleaned_data["decision"] == self.AUTORISER
 
+    def arguments(self) -> dict:
+        return {"accorder": self.accorder, "motif": self.cleaned_data["motif"]}
+
 
 class SubsideD422Form(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
     montant = MontantField(label="Somme reçue (€)")
@@ -470,3 +473,10 @@ class RenonciationD422Form(FormulaireRegie):
         help_text="Si la somme est déjà arrivée : répartie selon les règles ordinaires, "
         "ou restituée à l'émetteur.",
     )
+
+    def arguments(self) -> dict:
+        # An empty choice keeps the remainder's fate chosen in the request.
+        return {
+            **super().arguments(),
+            "choix_reliquat": self.cleaned_data["choix_reliquat"] or None,
+        }

@@ -9,8 +9,9 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
+from socle.formats import euros
+
 from .exceptions import PlafondDepasse
-from .formats import euros
 from .models import ZERO, CompteNominatif, Ecriture, NatureEcriture
 
 

@@ -2,13 +2,27 @@
 
 One implementation per provider. The portal never trusts the browser's return: it asks
 `get_payment`, and learns outcomes from signed notifications (`verify_notification`,
-`parse_notification`). Statuses are normalised to `pecule.models.StatutPaiement`.
+`parse_notification`). Statuses are normalised to `StatutPaiement`, defined here once
+(the transfers' `statut_paiement` field uses it too).
 """
 
 import abc
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.db import models
+
+
+class StatutPaiement(models.TextChoices):
+    """A payment's status, normalised whatever the provider."""
+
+    INITIE = "initie", "Initié"
+    AUTORISE = "autorise", "Autorisé"
+    EXECUTE = "execute", "Exécuté"
+    REFUSE = "refuse", "Refusé"
+    ANNULE = "annule", "Annulé"
+    EXPIRE = "expire", "Expiré"
 
 
 class ErreurFournisseur(Exception):
@@ -43,7 +57,7 @@ class PaiementCree:
 
 @dataclass(frozen=True, slots=True)
 class EtatPaiement:
-    statut: str  # a StatutPaiement value
+    statut: str  # a StatutPaiement
     statut_brut: str
     motif: str = ""
 
@@ -52,7 +66,7 @@ class EtatPaiement:
 class EvenementFournisseur:
     id_evenement: str
     id_fournisseur: str  # the provider's payment id
-    statut: str  # a StatutPaiement value (what the event announces; re-checked by get_payment)
+    statut: str  # a StatutPaiement (what the event announces; re-checked by get_payment)
     statut_brut: str
     survenu_le: datetime.datetime | None = None
 

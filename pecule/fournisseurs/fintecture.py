@@ -49,16 +49,16 @@ from .base import (
     PaiementCree,
     Payeur,
     SignatureInvalide,
+    StatutPaiement,
 )
 
-# StatutPaiement values (pecule.models), spelt out so that this module imports no model.
 INITIE, AUTORISE, EXECUTE, REFUSE, ANNULE, EXPIRE = (
-    "initie",
-    "autorise",
-    "execute",
-    "refuse",
-    "annule",
-    "expire",
+    StatutPaiement.INITIE,
+    StatutPaiement.AUTORISE,
+    StatutPaiement.EXECUTE,
+    StatutPaiement.REFUSE,
+    StatutPaiement.ANNULE,
+    StatutPaiement.EXPIRE,
 )
 
 URLS_API = {

@@ -25,17 +25,18 @@ from .base import (
     PaiementCree,
     Payeur,
     SignatureInvalide,
+    StatutPaiement,
 )
 
-# The sandbox's raw statuses -> pecule.models.StatutPaiement values.
+# The sandbox's raw statuses -> normalised statuses.
 STATUTS = {
-    "CREATED": "initie",
-    "AUTHORISED": "autorise",
-    "PENDING_BANK": "autorise",
-    "EXECUTED": "execute",
-    "REJECTED": "refuse",
-    "CANCELLED": "annule",
-    "EXPIRED": "expire",
+    "CREATED": StatutPaiement.INITIE,
+    "AUTHORISED": StatutPaiement.AUTORISE,
+    "PENDING_BANK": StatutPaiement.AUTORISE,
+    "EXECUTED": StatutPaiement.EXECUTE,
+    "REJECTED": StatutPaiement.REFUSE,
+    "CANCELLED": StatutPaiement.ANNULE,
+    "EXPIRED": StatutPaiement.EXPIRE,
 }
 ENTETE_SIGNATURE = "pecule-signature"
 TOLERANCE_SECONDES = 300  # a notification signed more than 5 minutes away is refused

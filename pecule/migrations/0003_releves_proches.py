@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-import pecule.releves.models
+import pecule.models.releves
 from pecule.releves import PERMISSIONS_RELEVES, ajouter_permissions_releves
 
 
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                     "fichier",
                     models.FileField(
                         blank=True,
-                        upload_to=pecule.releves.models.chemin_releve,
+                        upload_to=pecule.models.releves.chemin_releve,
                         verbose_name="fichier",
                     ),
                 ),

@@ -1,10 +1,11 @@
 """Reconciliation of the régie's bank statement (ISO 20022 camt.053) with the transfers.
 
 - `camt`: reads a camt.053.001.02 or .08 file, validated against the official XSD;
-- `models`: `ReleveBancaire` (one imported statement) and `LigneReleve` (its lines and
-  their matching state), registered in the `pecule` app;
 - `services`: `importer_releve` and the three lists of the régisseur;
-- `admin`: the back-office pages (import, statement, reconciliation per establishment).
+- `forms`: the import form.
+Its models are `pecule.models.rapprochement` (`ReleveBancaire`, one imported statement,
+and `LigneReleve`, its lines and their matching state); its back-office pages (import,
+statement, reconciliation per establishment) are `pecule.admin.rapprochement`.
 
 This module only holds the permissions the staff roles get (no model import: the data
 migration uses it).

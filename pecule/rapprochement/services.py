@@ -27,19 +27,20 @@ from pecule.models import (
     StatutPaiement,
     Virement,
 )
-from regie.exceptions import RegieError
-from regie.formats import euros
 from regie.models import Etablissement
 from regie.services import verifier_droits
+from socle import dates
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
 
-from .camt import CREDIT, DEBIT, CamtInvalide, EcritureLue, ReleveLu, iban_compact, lire_camt053
-from .models import (
+from ..models import (
     STATUTS_RAPPROCHES,
     LigneReleve,
     ReleveBancaire,
     Sens,
     StatutRapprochement,
 )
+from .camt import CREDIT, DEBIT, CamtInvalide, EcritureLue, ReleveLu, iban_compact, lire_camt053
 
 SOURCE_EVENEMENT = "releve"
 PERMISSION_IMPORT = "pecule.importer_releve"
@@ -55,7 +56,7 @@ STATUTS_ECHEC = (StatutPaiement.REFUSE, StatutPaiement.ANNULE, StatutPaiement.EX
 STATUTS_EN_COURS = (StatutPaiement.INITIE, StatutPaiement.AUTORISE)
 
 
-class ReleveRefuse(RegieError):
+class ReleveRefuse(ErreurMetier):
     """The statement cannot be imported; nothing was written (French message)."""
 
     code = "releve_refuse"
@@ -522,7 +523,7 @@ def virements_executes_sans_ligne(
     """Transfers executed by the relative's bank at least `delai_jours_ouvres` business
     days ago (weekends skipped, public holidays not) that no bank line proves yet.
     `etablissement=None`: every establishment (the periodic alert)."""
-    aujourdhui = aujourdhui or timezone.localdate()
+    aujourdhui = aujourdhui or dates.aujourdhui()
     limite = timezone.make_aware(
         datetime.datetime.combine(jour_limite(aujourdhui, delai_jours_ouvres), datetime.time.min)
     )

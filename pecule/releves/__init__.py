@@ -1,15 +1,14 @@
 """The relative's PDF statement of their transfers over the last six months.
 
-- `models`: `ReleveProche`, registered in the `pecule` app (imported at the end of
-  `pecule/models.py`);
 - `services`: the six-month query shared by the HTML history and the PDF
   (`virements_des_six_derniers_mois`), the request (`demander_releve`, idempotent per
   day and scope), the rendering (`produire`), the verification code and the clean-up;
 - `tasks`: the Celery tasks (render one statement, re-queue the stale requests, delete
   the expired ones);
 - `views` and `urls`: request, status (JSON, polled by static/portail/releve.js) and
-  download, each only for the relative who asked;
-- `admin`: the read-only back-office list and the « Vérifier un code » page.
+  download, each only for the relative who asked.
+Its model is `pecule.models.releves.ReleveProche`; its back-office (the read-only list and
+the « Vérifier un code » page) is `pecule.admin.releves`.
 
 This module only holds the permissions the staff roles get (no model import: the data
 migration uses it).

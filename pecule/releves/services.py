@@ -24,14 +24,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
-from regie.documents import rendre_pdf
-from regie.exceptions import RegieError
 from regie.models import ZERO, Detenu
+from socle.erreurs import ErreurMetier
+from socle.pdf import rendre_pdf
+from socle.taches import publier
 
-from ..models import EtatProche, Virement
-from .models import ReleveProche, StatutReleve
+from ..models import EtatProche, ReleveProche, StatutReleve, Virement
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +38,10 @@ DUREE_HISTORIQUE = datetime.timedelta(days=183)
 RETENTION_PAR_DEFAUT_JOURS = 7
 RELEVES_PAR_JOUR = 20
 VERSION_DONNEES = 1
+TACHE_PRODUCTION = "pecule.releves.tasks.produire_releve"
 
 
-class ReleveImpossible(RegieError):
+class ReleveImpossible(ErreurMetier):
     """The relative cannot ask for this statement: French message."""
 
     code = "releve_impossible"
@@ -241,13 +241,9 @@ def _virements_modifies_depuis(releve: ReleveProche) -> bool:
 
 
 def publier_production(releve_id: int) -> None:
-    """Queue the rendering; if the broker is down, the periodic sweep queues it again."""
-    from .tasks import produire_releve
-
-    try:
-        produire_releve.apply_async(args=[releve_id], retry=False)
-    except OperationalError:
-        logger.warning("Broker unreachable: statement %s left to the periodic sweep", releve_id)
+    """Queue the rendering (the task by its name: the tasks module imports this one); if
+    the broker is down, the periodic sweep queues it again."""
+    publier(TACHE_PRODUCTION, releve_id)
 
 
 @transaction.atomic

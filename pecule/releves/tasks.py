@@ -1,7 +1,7 @@
 """Celery tasks of the relatives' statements: thin wrappers around the services, each
 safe to run twice (acks_late: a task may be delivered again).
 
-Imported by `pecule.tasks` so that the worker registers them."""
+Listed in CELERY_IMPORTS so that the worker registers them."""
 
 import datetime
 

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from comptes.decorators import proche_requis
 
+from ..models import ReleveProche, StatutReleve
 from . import services
-from .models import ReleveProche, StatutReleve
 
 
 class DemandeReleveForm(forms.Form):

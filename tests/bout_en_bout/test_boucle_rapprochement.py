@@ -72,8 +72,7 @@ def _sans_ligne(etablissement):
 
 
 def _etat_du_rapprochement(etablissement) -> dict:
-    from pecule.models import EvenementVirement
-    from pecule.rapprochement.models import LigneReleve, ReleveBancaire
+    from pecule.models import EvenementVirement, LigneReleve, ReleveBancaire
 
     return {
         "releves": ReleveBancaire.objects.count(),
@@ -92,10 +91,9 @@ def _etat_du_rapprochement(etablissement) -> dict:
 
 
 def test_virements_notifications_releve_rapprochement(proche, banque, situation):
-    from pecule.models import StatutPaiement, Virement
+    from pecule.models import LigneReleve, StatutPaiement, StatutRapprochement, Virement
     from pecule.rapprochement import services
     from pecule.rapprochement.camt import lire_camt053
-    from pecule.rapprochement.models import LigneReleve, StatutRapprochement
     from regie.models import Ecriture
 
     etablissement = situation["etablissement"]
@@ -176,7 +174,7 @@ def test_import_par_le_regisseur_dans_l_admin(proche, banque, situation):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.test import Client
 
-    from pecule.rapprochement.models import ReleveBancaire, StatutRapprochement
+    from pecule.models import ReleveBancaire, StatutRapprochement
 
     etablissement = situation["etablissement"]
     regisseur = situation["regisseur"]

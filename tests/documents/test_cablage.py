@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
-from pecule.releves.models import ReleveProche
+from pecule.models import ReleveProche
 from portail.celery import app
 
 absents = []
@@ -35,11 +35,11 @@ for nom, args in (
     except NoReverseMatch:
         absents.append(f"URL {nom}")
 if ReleveProche not in admin.site._registry:
-    absents.append("admin ReleveProche (pecule/admin.py)")
+    absents.append("admin ReleveProche (pecule/admin/releves.py)")
 app.loader.import_default_modules()
 for tache in ("produire_releve", "relancer_releves", "supprimer_releves_expires"):
     if f"pecule.releves.tasks.{tache}" not in app.tasks:
-        absents.append(f"tâche {tache} (pecule/tasks.py)")
+        absents.append(f"tâche {tache} (CELERY_IMPORTS)")
 planifiees = {entree["task"] for entree in settings.CELERY_BEAT_SCHEDULE.values()}
 for tache in ("relancer_releves", "supprimer_releves_expires"):
     if f"pecule.releves.tasks.{tache}" not in planifiees:

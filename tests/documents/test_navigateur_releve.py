@@ -4,8 +4,8 @@ the link downloads the PDF."""
 
 import pytest
 
+from pecule.models import ReleveProche, StatutReleve
 from pecule.releves import services
-from pecule.releves.models import ReleveProche, StatutReleve
 from tests.chromium import lancer_chromium
 
 from .conftest import ARTEFACTS

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from regie import documents
 from regie import services as regie_services
-from regie.formats import euros
 from regie.models import (
     PARTIES_DU_COMPTE,
     ChoixReliquat,
@@ -22,6 +21,7 @@ from regie.models import (
     Partie,
 )
 from regie.selectors import cumul_recalcule
+from socle.formats import euros
 from tests.factories import DetenuFactory, EtablissementFactory, UtilisateurFactory, agent
 
 from .conftest import artefact, debit, normaliser, recette, texte_pdf

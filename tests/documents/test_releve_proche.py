@@ -10,10 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from pecule.models import EtatProche, Virement
+from pecule.models import EtatProche, ReleveProche, StatutReleve, Virement
 from pecule.releves import services, tasks
-from pecule.releves.models import ReleveProche, StatutReleve
-from regie.formats import euros
+from socle.formats import euros
 from tests.factories import UtilisateurFactory, agent
 
 from .conftest import artefact, normaliser, texte_pdf, verifier_pdf_ua

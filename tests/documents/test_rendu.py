@@ -14,6 +14,7 @@ from weasyprint.urls import FatalURLFetchingError
 from regie import documents
 from regie import services as regie_services
 from regie.models import ChoixReliquat
+from socle import pdf
 from tests.factories import DetenuFactory, EtablissementFactory, agent
 
 from .conftest import recette
@@ -100,7 +101,7 @@ def test_date_d_emission_seule_difference(pdfs):
 
 
 def test_aucun_acces_reseau():
-    recuperateur = documents.recuperateur_local()
+    recuperateur = pdf.recuperateur_local()
     for url in (
         "https://www.systeme-de-design.gouv.fr/logo.svg",
         "http://127.0.0.1:9/x.css",
@@ -110,7 +111,7 @@ def test_aucun_acces_reseau():
             recuperateur.fetch(url)
     with pytest.raises(PermissionError, match="hors des dossiers"):
         recuperateur.fetch("file:///etc/passwd")
-    police = recuperateur.fetch(documents.police("Marianne-Bold"))
+    police = recuperateur.fetch(pdf.police("Marianne-Bold"))
     assert police.read(4) == b"wOF2"
     # In a document, a network resource stops the rendering instead of being fetched.
     html = weasyprint.HTML(
@@ -133,5 +134,5 @@ def test_rendre_pdf_refuse_une_ressource_distante(settings, tmp_path):
     settings.TEMPLATES = [
         {**settings.TEMPLATES[0], "DIRS": [dossier, *settings.TEMPLATES[0]["DIRS"]]}
     ]
-    with pytest.raises(documents.DocumentImpossible, match="aucun accès réseau"):
-        documents.rendre_pdf("documents/distant.html", {}, titre="Test", emis_le=timezone.now())
+    with pytest.raises(pdf.DocumentImpossible, match="aucun accès réseau"):
+        pdf.rendre_pdf("documents/distant.html", {}, titre="Test", emis_le=timezone.now())

@@ -4,7 +4,7 @@ paths and views), for the tests to run whether or not the wiring is applied yet.
 from django.contrib import admin
 from django.urls import include, path
 
-import pecule.releves.admin  # noqa: F401  (registers ReleveProche in the admin)
+import pecule.admin  # noqa: F401  (registers ReleveProche in the admin)
 from portail.urls import urlpatterns as urlpatterns_portail
 from regie import admin_documents
 from regie.models import AutorisationD422, CompteNominatif

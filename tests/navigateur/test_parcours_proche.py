@@ -211,7 +211,7 @@ def test_pecule_du_detenu_sans_jamais_le_solde(
 
 
 def _aucun_solde(page, soldes):
-    from regie.formats import euros
+    from socle.formats import euros
 
     texte = texte_sans_espaces(page)
     for montant in soldes:

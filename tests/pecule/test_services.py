@@ -316,7 +316,7 @@ def test_relance_ne_remet_pas_en_file_une_tache_deja_en_attente(db, monkeypatch)
     from pecule.models import NotificationRecue
 
     publiees = []
-    monkeypatch.setattr(tasks, "_publier", lambda tache, *args: publiees.append(args) or True)
+    monkeypatch.setattr(tasks, "publier", lambda tache, *args: publiees.append(args) or True)
     maintenant = timezone.now()
     ancienne = maintenant - datetime.timedelta(minutes=30)
     jamais = NotificationRecue.objects.create(

@@ -14,8 +14,8 @@ from comptes.models import Utilisateur
 from permis import services as permis_services
 from permis.models import PermisEnregistre, TentativeEnregistrement
 from regie import services as regie_services
-from regie.formats import euros
 from regie.models import CompteNominatif, NatureEcriture
+from socle.formats import euros
 from tests.factories import DetenuFactory, EtablissementFactory
 
 pytestmark = pytest.mark.django_db

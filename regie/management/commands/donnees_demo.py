@@ -17,12 +17,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from django.utils import timezone
 from schwifty import IBAN
 
 from regie import services
 from regie.exceptions import EcritureDejaPassee
-from regie.formats import euros as _euros
 from regie.models import (
     Affectation,
     AutorisationD422,
@@ -38,6 +36,8 @@ from regie.models import (
 )
 from regie.roles import CHEF_ETABLISSEMENT as CHEF
 from regie.roles import REGISSEUR, synchroniser_roles
+from socle.dates import aujourdhui
+from socle.formats import euros as _euros
 
 MOT_DE_PASSE_PAR_DEFAUT = "demo-pecule-2026"
 
@@ -196,7 +196,7 @@ class Command(BaseCommand):
         self.mot_de_passe = options["mot_de_passe"]
         self.ecritures_passees = 0
         self.ecritures_existantes = 0
-        self.aujourdhui = timezone.localdate()
+        self.aujourdhui = aujourdhui()
         with transaction.atomic():
             if Group.objects.filter(name__in=[REGISSEUR, CHEF]).count() < 2:
                 synchroniser_roles(Group, Permission)  # e.g. after a `flush`

@@ -9,8 +9,8 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from pecule.models import LigneReleve, ReleveBancaire, StatutRapprochement
 from pecule.rapprochement import services
-from pecule.rapprochement.models import LigneReleve, ReleveBancaire, StatutRapprochement
 from tests.factories import EtablissementFactory, agent
 from tests.pecule.rapprochement import fabriques
 from tests.pecule.rapprochement.camt_factory import credit, debit, releve_camt053

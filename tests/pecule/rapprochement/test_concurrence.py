@@ -7,9 +7,8 @@ import threading
 import pytest
 from django.db import connections
 
-from pecule.models import EvenementVirement
+from pecule.models import EvenementVirement, LigneReleve, ReleveBancaire, StatutRapprochement
 from pecule.rapprochement import services
-from pecule.rapprochement.models import LigneReleve, ReleveBancaire, StatutRapprochement
 from tests.factories import EtablissementFactory
 from tests.pecule.rapprochement import fabriques
 from tests.pecule.rapprochement.camt_factory import credit, releve_camt053

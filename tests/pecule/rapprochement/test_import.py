@@ -5,9 +5,15 @@ from decimal import Decimal as D
 
 import pytest
 
-from pecule.models import EvenementVirement, StatutPaiement, Virement
+from pecule.models import (
+    EvenementVirement,
+    LigneReleve,
+    ReleveBancaire,
+    StatutPaiement,
+    StatutRapprochement,
+    Virement,
+)
 from pecule.rapprochement import services
-from pecule.rapprochement.models import LigneReleve, ReleveBancaire, StatutRapprochement
 from regie.exceptions import DroitsInsuffisants
 from tests.factories import EtablissementFactory, agent
 from tests.pecule.rapprochement import fabriques

@@ -18,12 +18,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from pecule.models import EtatProche, Virement
 from regie import selectors
-from regie.formats import euros
+from socle.formats import euros
 
-from . import services
-from .models import ReleveProche
+from ..models import EtatProche, ReleveProche, Virement
+from ..releves import services
 
 TAILLE_MAX_PDF = 10 * 1024 * 1024
 

@@ -1,7 +1,5 @@
 """The régie's bank statements and their lines, matched to the relatives' transfers.
 
-Registered in the `pecule` app (imported at the end of `pecule/models.py`).
-
 - `ReleveBancaire`: one imported camt.053 statement of a régie's account. The same file
   twice is refused (`empreinte`, SHA-256 of the bytes, unique). Another file of the
   same statement (downloaded again later in the day) is accepted: its lines already
@@ -17,8 +15,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from pecule.models import Virement
 from regie.models import MONEY, Etablissement
+
+from .virements import Virement
 
 
 class Sens(models.TextChoices):

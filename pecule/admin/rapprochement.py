@@ -8,8 +8,6 @@
 - « Rapprochement »: per establishment, the three lists of 03-paiements.md: unmatched
   lines, amount mismatches, executed transfers with no bank line.
 Nothing here is ever added, changed or deleted by hand: only the import writes.
-
-Imported by `pecule/admin.py`.
 """
 
 from django.contrib import admin, messages
@@ -21,18 +19,15 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
-from regie import admin as regie_admin
-from regie.admin_views import _contexte_admin
-from regie.exceptions import RegieError
-from regie.formats import euros
+from regie.admin_perimetre import PerimetreMixin
 from regie.selectors import etablissements_geres
+from socle.admin import LectureSeuleMixin, contexte_admin
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
 
-from . import services
-from .forms import ImportReleveForm
-from .models import LigneReleve, ReleveBancaire, StatutRapprochement
-
-regie_admin.PERIMETRES[ReleveBancaire] = ("etablissement",)
-regie_admin.PERIMETRES[LigneReleve] = ("etablissement",)
+from ..models import LigneReleve, ReleveBancaire, StatutRapprochement
+from ..rapprochement import services
+from ..rapprochement.forms import ImportReleveForm
 
 PERMISSION_IMPORT = services.PERMISSION_IMPORT
 PERMISSION_VOIR = "pecule.view_relevebancaire"
@@ -69,9 +64,8 @@ def _ligne(ligne: LigneReleve) -> dict:
     }
 
 
-class ReleveBancaireAdmin(
-    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
-):
+class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     change_list_template = "admin/pecule/rapprochement/change_list.html"
     list_display = [
         "releve",
@@ -125,7 +119,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/releve.html",
-            _contexte_admin(
+            contexte_admin(
                 self,
                 request,
                 title=str(releve),
@@ -164,7 +158,7 @@ class ReleveBancaireAdmin(
                     auteur=request.user,
                     nom_fichier=fichier.name or "",
                 )
-            except RegieError as exc:
+            except ErreurMetier as exc:
                 form.add_error(None, exc.message)
             else:
                 resume = services.resume_releve(releve)
@@ -181,7 +175,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/importer.html",
-            _contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
+            contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
         )
 
     # --- Reconciliation --------------------------------------------------------------
@@ -195,7 +189,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/choix_etablissement.html",
-            _contexte_admin(
+            contexte_admin(
                 self,
                 request,
                 title="Rapprochement bancaire",
@@ -223,7 +217,7 @@ class ReleveBancaireAdmin(
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/rapprochement.html",
-            _contexte_admin(
+            contexte_admin(
                 self,
                 request,
                 title=f"Rapprochement bancaire – {etablissement.nom}",
@@ -260,9 +254,8 @@ class ReleveBancaireAdmin(
         ]
 
 
-class LigneReleveAdmin(
-    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
-):
+class LigneReleveAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
     list_display = [
         "__str__",
         "releve_lie",

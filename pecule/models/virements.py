@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from regie.models import MONEY, Detenu, Ecriture, Etablissement
 
+from ..fournisseurs.base import StatutPaiement
+
 ALPHABET_REFERENCE = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -25,15 +27,6 @@ def nouvelle_reference() -> str:
     """A short reference people can read out on the phone: PEC-XXXX-XXXX."""
     corps = "".join(secrets.choice(ALPHABET_REFERENCE) for _ in range(8))
     return f"PEC-{corps[:4]}-{corps[4:]}"
-
-
-class StatutPaiement(models.TextChoices):
-    INITIE = "initie", "Initié"
-    AUTORISE = "autorise", "Autorisé"
-    EXECUTE = "execute", "Exécuté"
-    REFUSE = "refuse", "Refusé"
-    ANNULE = "annule", "Annulé"
-    EXPIRE = "expire", "Expiré"
 
 
 STATUTS_FINAUX = frozenset(
@@ -279,7 +272,3 @@ class CourrielSortant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sujet} → {self.destinataire}"
-
-
-from .rapprochement.models import LigneReleve, ReleveBancaire  # noqa: E402,F401
-from .releves.models import ReleveProche  # noqa: E402,F401

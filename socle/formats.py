@@ -1,4 +1,5 @@
-"""How amounts read in French, the same in the admin, the services' messages and the PDFs."""
+"""How amounts read in French, the same in the admin, the services' messages, the PDFs
+and the CSV exports."""
 
 from decimal import Decimal
 
@@ -15,3 +16,8 @@ def euros(montant: Decimal | None) -> str:
         groupes.insert(0, chiffres[-3:])
         chiffres = chiffres[:-3]
     return f"{signe}{ESPACE_FINE.join(groupes) or '0'},{decimales} €"
+
+
+def montant_csv(montant: Decimal) -> str:
+    """Excel-friendly French decimal for CSV exports: no grouping, decimal comma."""
+    return f"{montant:.2f}".replace(".", ",")

@@ -1,6 +1,6 @@
 from django import template
 
-from regie.formats import euros as formater_euros
+from socle.formats import euros as formater_euros
 
 register = template.Library()
 

@@ -1,7 +1,5 @@
 """A relative's request for the PDF statement of their transfers, and its file.
 
-Registered in the `pecule` app (imported at the end of `pecule/models.py`).
-
 The file lives under MEDIA_ROOT/releves/ and is served only through Django, to the
 relative who asked (`pecule.releves.views.telecharger`), never by a public media URL.
 Rows and files are deleted after the retention period (`expire_le`).

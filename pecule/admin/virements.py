@@ -6,12 +6,13 @@ from django.contrib import admin
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from regie import admin as regie_admin
-from regie.admin_views import formulaire_operation
+from regie.admin_operations import formulaire_operation
+from regie.admin_perimetre import PerimetreMixin
 from regie.forms import FormulaireRegie, MotifSeulMixin
+from socle.admin import LectureSeuleMixin
 
-from . import services
-from .models import (
+from .. import services
+from ..models import (
     CourrielSortant,
     EvenementVirement,
     NotificationRecue,
@@ -19,10 +20,6 @@ from .models import (
     StatutRegie,
     Virement,
 )
-
-# A transfer is seen by the régie that receives it and by the detainee's current one
-# (which credits it after a transfer between prisons).
-regie_admin.PERIMETRES[Virement] = ("etablissement", "detenu__etablissement")
 
 
 class DecisionVirementForm(MotifSeulMixin, FormulaireRegie):
@@ -37,7 +34,7 @@ class DecisionVirementForm(MotifSeulMixin, FormulaireRegie):
     )
 
 
-class EvenementVirementInline(regie_admin.LectureSeuleMixin, admin.TabularInline):
+class EvenementVirementInline(LectureSeuleMixin, admin.TabularInline):
     model = EvenementVirement
     extra = 0
     fields = ["quand", "source", "avant", "apres", "details", "auteur"]
@@ -64,9 +61,10 @@ class ATraiterFilter(admin.SimpleListFilter):
 
 
 @admin.register(Virement)
-class VirementAdmin(
-    regie_admin.PerimetreRegieMixin, regie_admin.LectureSeuleMixin, admin.ModelAdmin
-):
+class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    # Seen by the régie that receives it and by the detainee's current one (which credits
+    # it after a transfer between prisons).
+    chemin_etablissement = ("etablissement", "detenu__etablissement")
     list_display = [
         "reference",
         "cree_le",
@@ -168,7 +166,7 @@ class VirementAdmin(
 
 
 @admin.register(NotificationRecue)
-class NotificationRecueAdmin(regie_admin.LectureSeuleMixin, admin.ModelAdmin):
+class NotificationRecueAdmin(LectureSeuleMixin, admin.ModelAdmin):
     list_display = ["fournisseur", "id_evenement", "recue_le", "traitee_le", "tentatives"]
     list_filter = ["fournisseur", ("traitee_le", admin.EmptyFieldListFilter)]
     search_fields = ["id_evenement"]
@@ -193,7 +191,3 @@ class CourrielSortantAdmin(NotificationRecueAdmin):
     list_display = ["sujet", "destinataire", "cree_le", "envoye_le", "tentatives"]
     list_filter = [("envoye_le", admin.EmptyFieldListFilter)]
     search_fields = ["cle", "destinataire"]
-
-
-from .rapprochement import admin as _rapprochement_admin  # noqa: E402,F401
-from .releves import admin as _releves_admin  # noqa: E402,F401

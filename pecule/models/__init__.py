@@ -1,0 +1,49 @@
+"""The models of the `pecule` app, one module per concern: the relatives' transfers and
+their inbox and outbox (`virements`), the régie's bank statements (`rapprochement`),
+the relatives' PDF statements (`releves`)."""
+
+from .rapprochement import (
+    STATUTS_RAPPROCHES,
+    LigneReleve,
+    ReleveBancaire,
+    Sens,
+    StatutRapprochement,
+)
+from .releves import ReleveProche, StatutReleve, chemin_releve
+from .virements import (
+    ALPHABET_REFERENCE,
+    RANG_STATUT,
+    STATUTS_FINAUX,
+    CourrielSortant,
+    EtatProche,
+    EvenementVirement,
+    NotificationRecue,
+    NotificationRejetee,
+    StatutPaiement,
+    StatutRegie,
+    Virement,
+    nouvelle_reference,
+)
+
+__all__ = [
+    "ALPHABET_REFERENCE",
+    "RANG_STATUT",
+    "STATUTS_FINAUX",
+    "STATUTS_RAPPROCHES",
+    "CourrielSortant",
+    "EtatProche",
+    "EvenementVirement",
+    "LigneReleve",
+    "NotificationRecue",
+    "NotificationRejetee",
+    "ReleveBancaire",
+    "ReleveProche",
+    "Sens",
+    "StatutPaiement",
+    "StatutRapprochement",
+    "StatutRegie",
+    "StatutReleve",
+    "Virement",
+    "chemin_releve",
+    "nouvelle_reference",
+]

@@ -1,0 +1,46 @@
+"""Relatives' transfers: keyword-only functions that views, tasks and the admin call, one
+module per concern:
+- `initiation`: « Réaliser le virement » (checks, caps counting pending transfers, the
+  payment at the provider, once per idempotency key);
+- `etats`: the provider's state machine and the crediting of the compte nominatif;
+- `decisions`: the régisseur's decisions on held transfers;
+- `courriels`: the outbox; `commun`: what they share.
+"""
+
+from .commun import VirementImpossible, autorisation_d422_pour, emetteur_de, libelle_virement
+from .decisions import crediter_virement_a_traiter, retourner_virement
+from .etats import (
+    AUTEUR_SYSTEME,
+    CALENDRIER_VERIFICATION,
+    DUREE_SUIVI,
+    INTERVALLE_VERIFICATION_ENSUITE,
+    actualiser_virement,
+    appliquer_etat,
+    prochaine_verification,
+)
+from .initiation import (
+    MONTANT_MINIMUM,
+    initier_virement,
+    montants_en_attente,
+    verifier_virement_possible,
+)
+
+__all__ = [
+    "AUTEUR_SYSTEME",
+    "CALENDRIER_VERIFICATION",
+    "DUREE_SUIVI",
+    "INTERVALLE_VERIFICATION_ENSUITE",
+    "MONTANT_MINIMUM",
+    "VirementImpossible",
+    "actualiser_virement",
+    "appliquer_etat",
+    "autorisation_d422_pour",
+    "crediter_virement_a_traiter",
+    "emetteur_de",
+    "initier_virement",
+    "libelle_virement",
+    "montants_en_attente",
+    "prochaine_verification",
+    "retourner_virement",
+    "verifier_virement_possible",
+]

@@ -1,0 +1,144 @@
+"""The provider's state machine: what the provider says about a payment, applied under a
+row lock, and the crediting of the compte nominatif when the money is executed."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from permis.selectors import permis_valide_pour_virement
+from regie import services as regie
+from regie.exceptions import (
+    EcritureDejaPassee,
+    OperationInterdite,
+    PlafondDepasse,
+    SubsidesInterdits,
+)
+from socle.dates import aujourdhui
+
+from ..fournisseurs import fournisseur as fournisseur_par_nom
+from ..fournisseurs.base import EtatPaiement
+from ..models import RANG_STATUT, STATUTS_FINAUX, StatutPaiement, StatutRegie, Virement
+from . import courriels
+from .commun import autorisation_d422_pour, emetteur_de, journal
+
+AUTEUR_SYSTEME = "pecule : crédit des virements"
+# Polling of non-final transfers: about 1, 5, 15, 60 minutes, then every 4 hours, 3 days.
+CALENDRIER_VERIFICATION = [
+    datetime.timedelta(minutes=1),
+    datetime.timedelta(minutes=5),
+    datetime.timedelta(minutes=15),
+    datetime.timedelta(minutes=60),
+]
+INTERVALLE_VERIFICATION_ENSUITE = datetime.timedelta(hours=4)
+DUREE_SUIVI = datetime.timedelta(days=3)
+
+
+def prochaine_verification(virement: Virement, maintenant: datetime.datetime):
+    if virement.est_final or maintenant - virement.cree_le > DUREE_SUIVI:
+        return None
+    rang = virement.verifications
+    if rang < len(CALENDRIER_VERIFICATION):
+        return virement.cree_le + sum(CALENDRIER_VERIFICATION[: rang + 1], datetime.timedelta())
+    return maintenant + INTERVALLE_VERIFICATION_ENSUITE
+
+
+@transaction.atomic
+def appliquer_etat(*, virement: Virement, etat: EtatPaiement, origine: str) -> Virement:
+    """Apply the provider's status under a row lock: final statuses never change, a lower
+    rank is ignored, a success after a failure is flagged for a régisseur, and the move
+    to `execute` credits the account in the same transaction."""
+    virement = Virement.objects.select_for_update(of=("self",)).get(pk=virement.pk)
+    actuel, nouveau = virement.statut_paiement, etat.statut
+    maintenant = timezone.now()
+    if origine == "interrogation":
+        virement.verifications += 1
+    champs = {"verifications", "prochaine_verification", "statut_brut"}
+    virement.statut_brut = etat.statut_brut[:60]
+    if actuel in STATUTS_FINAUX:
+        if (
+            nouveau == StatutPaiement.EXECUTE
+            and actuel != StatutPaiement.EXECUTE
+            and not virement.a_verifier
+        ):
+            virement.a_verifier = True
+            champs.add("a_verifier")
+            journal(
+                virement, origine, actuel, nouveau, "Succès annoncé après un échec : non appliqué."
+            )
+    elif RANG_STATUT[nouveau] > RANG_STATUT[actuel]:
+        virement.statut_paiement = nouveau
+        virement.motif = etat.motif[:300]
+        champs |= {"statut_paiement", "motif"}
+        journal(virement, origine, actuel, nouveau, etat.motif)
+        if nouveau == StatutPaiement.EXECUTE:
+            virement.execute_le = maintenant
+            virement.statut_regie = StatutRegie.A_CREDITER
+            champs |= {"execute_le", "statut_regie"}
+        elif nouveau == StatutPaiement.REFUSE:
+            courriels.virement_refuse(virement)
+    virement.prochaine_verification = prochaine_verification(virement, maintenant)
+    virement.save(update_fields=sorted(champs))
+    if virement.statut_regie == StatutRegie.A_CREDITER:
+        _crediter(virement)
+    return virement
+
+
+def _crediter(virement: Virement) -> None:
+    """Credit the compte nominatif (one ledger entry per transfer, whatever happens), or
+    hold the transfer for the régisseur when it cannot be credited automatically."""
+    detenu = virement.detenu
+    jour = aujourdhui()
+    motif_attente = ""
+    if detenu.libere_le is not None:
+        motif_attente = "La personne détenue a été libérée."
+    elif detenu.etablissement_id != virement.etablissement_id:
+        motif_attente = "La personne détenue a été transférée dans un autre établissement."
+    elif permis_valide_pour_virement(virement.proche, detenu, jour, verrouiller=True) is None:
+        motif_attente = "Le permis de visite n'est plus actif."
+    ecriture = None
+    if not motif_attente:
+        try:
+            with transaction.atomic():
+                ecriture = regie.crediter_virement_proche(
+                    compte=detenu.compte,
+                    montant=virement.montant,
+                    source=f"virement:{virement.reference}",
+                    emetteur=emetteur_de(virement.proche),
+                    motif=f"Virement {virement.reference} de {virement.proche.fc_given_name} "
+                    f"{virement.proche.fc_family_name}",
+                    auteur_systeme=AUTEUR_SYSTEME,
+                    date_operation=jour,
+                    autorisation=autorisation_d422_pour(virement.proche, detenu),
+                )
+        except EcritureDejaPassee as exc:
+            ecriture = exc.details["ecriture"]
+        except (PlafondDepasse, SubsidesInterdits, OperationInterdite) as exc:
+            motif_attente = str(exc)
+    if ecriture is not None:
+        virement.statut_regie = StatutRegie.CREDITE
+        virement.ecriture = ecriture
+        virement.save(update_fields=["statut_regie", "ecriture"])
+        journal(
+            virement,
+            "credit",
+            StatutRegie.A_CREDITER,
+            StatutRegie.CREDITE,
+            f"écriture {ecriture.pk}",
+        )
+        courriels.virement_credite(virement)
+    else:
+        virement.statut_regie = StatutRegie.A_TRAITER
+        virement.motif_a_traiter = motif_attente[:300]
+        virement.save(update_fields=["statut_regie", "motif_a_traiter"])
+        journal(virement, "credit", StatutRegie.A_CREDITER, StatutRegie.A_TRAITER, motif_attente)
+
+
+def actualiser_virement(*, virement: Virement, origine: str) -> Virement:
+    """Ask the provider for the payment's status and apply it: the one way every caller
+    (the relative's return, a notification, the poller) learns a payment's outcome.
+    Raises ErreurFournisseur when the provider cannot answer."""
+    etat = fournisseur_par_nom(virement.fournisseur).get_payment(virement.id_fournisseur)
+    return appliquer_etat(virement=virement, etat=etat, origine=origine)

@@ -1,0 +1,559 @@
+"""The back-office's operations that move money or take a D.422 step: one table of
+operations driving one view.
+
+Each `Operation` names its form, the service it calls, its permission and its wording.
+The generic view:
+1. finds the operation's object through the ModelAdmin's scoped queryset (another
+   establishment's object, or a missing one, is a 404);
+2. checks the permission of the operation (403 otherwise);
+3. on a valid POST calls the service once, with the form's `arguments()`, the object, the
+   user as author and, for the services that take one, the form's token as `source`. An
+   `ErreurMetier` is shown as a form error, in French, and nothing is written; a token
+   already booked (`EcritureDejaPassee`) is reported and nothing is booked twice.
+No rule of the régie lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from socle.admin import contexte_admin
+from socle.erreurs import ErreurMetier
+from socle.formats import euros
+
+from . import forms as regie_forms
+from . import services
+from .admin_views import _compte_visible, faits_d422, url_autorisation, url_compte, variations
+from .exceptions import EcritureDejaPassee
+from .models import (
+    NOMS_PARTIES,
+    PARTIES_DU_COMPTE,
+    CompteNominatif,
+    DecisionMagistrat,
+    Ecriture,
+    NatureEcriture,
+    PermissionSortie,
+    StatutPenal,
+)
+
+
+def formulaire_operation(
+    request,
+    *,
+    model_admin,
+    titre: str,
+    permission: str,
+    formulaire: type[regie_forms.FormulaireRegie],
+    executer: Callable[[regie_forms.FormulaireRegie], tuple[str, str | None]],
+    url_retour: str,
+    objet,
+    compte: CompteNominatif | None = None,
+    form_kwargs: dict | None = None,
+    initial: dict | None = None,
+    bouton: str = "Enregistrer",
+    boutons: list[tuple[str, str, str]] | None = None,
+    encart: str | None = None,
+    introduction: str = "",
+    contexte: dict | None = None,
+) -> HttpResponse:
+    """Display a form, and on a valid POST call `executer(form)` (one service call) that
+    returns the success message and where to go next (None: `url_retour`). The form's
+    hidden token is the service's `source`, so a second submit books nothing twice.
+    """
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+    form_kwargs = form_kwargs or {}
+    if request.method == "POST":
+        form = formulaire(request.POST, **form_kwargs)
+        if form.is_valid():
+            try:
+                message, suite = executer(form)
+            except EcritureDejaPassee as exc:
+                messages.warning(request, f"{exc} Rien n'a été enregistré une seconde fois.")
+                return HttpResponseRedirect(url_retour)
+            except ErreurMetier as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, message)
+                return HttpResponseRedirect(suite or url_retour)
+    else:
+        form = formulaire(initial=initial, **form_kwargs)
+    champs_boutons = {nom for nom, _valeur, _libelle in boutons or []}
+    return TemplateResponse(
+        request,
+        "admin/regie/formulaire.html",
+        contexte_admin(
+            model_admin,
+            request,
+            **{
+                "compte": compte,
+                **(contexte or {}),
+                "title": titre,
+                "subtitle": str(objet),
+                "original": objet,
+                "form": form,
+                "champs_visibles": [
+                    f for f in form.visible_fields() if f.name not in champs_boutons
+                ],
+                "bouton": bouton,
+                "boutons": boutons,
+                "encart": encart,
+                "introduction": introduction,
+                "url_retour": url_retour,
+                "media": model_admin.media + form.media,
+            },
+        ),
+    )
+
+
+def message_ecriture(libelle: str, ecriture: Ecriture | None) -> str:
+    """« Recette enregistrée : écriture n° 12 de 50,00 € (… part disponible). »"""
+    if ecriture is None:
+        return f"{libelle} : aucun mouvement d'argent."
+    v = variations(ecriture)
+    details = [
+        f"{euros(v[partie])} {NOMS_PARTIES[partie].court.lower()}"
+        for partie in PARTIES_DU_COMPTE
+        if v[partie]
+    ]
+    return (
+        f"{libelle} : écriture n° {ecriture.pk} de {euros(ecriture.montant)} "
+        f"({', '.join(details)})."
+    )
+
+
+# --- What an operation acts on ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cible:
+    """What the page is about (`objet`), what the service acts on (`sujet`, passed under
+    the keyword `cle`), and where the page sits (account balances or D.422 facts)."""
+
+    objet: object
+    sujet: object
+    cle: str
+    url_retour: str
+    compte: CompteNominatif | None
+    encart: str
+    contexte: dict = field(default_factory=dict)
+
+
+def sur_le_compte(model_admin, request, object_id) -> Cible:
+    compte = _compte_visible(model_admin, request, object_id)
+    return Cible(
+        objet=compte,
+        sujet=compte,
+        cle="compte",
+        url_retour=url_compte(compte.pk),
+        compte=compte,
+        encart="admin/regie/comptenominatif/_soldes.html",
+    )
+
+
+def sur_une_permission(model_admin, request, object_id, permission_id) -> Cible:
+    compte = _compte_visible(model_admin, request, object_id)
+    permission = get_object_or_404(PermissionSortie, pk=permission_id, compte=compte)
+    return Cible(
+        objet=compte,
+        sujet=permission,
+        cle="permission",
+        url_retour=url_compte(compte.pk),
+        compte=compte,
+        encart="admin/regie/comptenominatif/_soldes.html",
+    )
+
+
+def sur_une_autorisation(model_admin, request, object_id) -> Cible:
+    autorisation = model_admin.get_object(request, str(object_id))
+    if not model_admin.has_view_permission(request, autorisation):
+        raise PermissionDenied
+    faits = faits_d422(autorisation)
+    return Cible(
+        objet=autorisation,
+        sujet=autorisation,
+        cle="autorisation",
+        url_retour=url_autorisation(autorisation.pk),
+        compte=faits["compte"],
+        encart="admin/regie/autorisationd422/_faits.html",
+        contexte=faits,
+    )
+
+
+# --- The table ------------------------------------------------------------------------
+
+Texte = str | Callable[[object], str]
+
+
+def _texte(texte: Texte, sujet) -> str:
+    return texte(sujet) if callable(texte) else texte
+
+
+def ecriture(libelle: Texte) -> Callable:
+    """The success message of a service that returns an entry (or None)."""
+    return lambda sujet, resultat, _arguments: message_ecriture(_texte(libelle, sujet), resultat)
+
+
+@dataclass(frozen=True)
+class Operation:
+    nom: str  # URL name suffix: admin:regie_<model>_<nom>
+    route: str
+    cible: Callable[..., Cible]
+    titre: Texte
+    formulaire: type[regie_forms.FormulaireRegie]
+    service: Callable
+    message: Callable[[object, object, dict], str]  # (object, result, arguments)
+    permission: str = "regie.passer_ecriture"
+    avec_source: bool = False  # the service takes the form's token as `source`
+    bouton: Texte = "Enregistrer"
+    boutons: list[tuple[str, str, str]] | None = None
+    introduction: Texte = ""
+    form_kwargs: Callable[[Cible], dict] | None = None
+    initial: Callable[[object], dict] | None = None  # from the request
+    suite: Callable[[object, object], str] | None = None  # where to go after success
+    # The service's keywords for the object (default: the target under its own keyword).
+    objet_du_service: Callable[[Cible], dict] | None = None
+
+
+def vue_operation(operation: Operation, model_admin, request, object_id, **parametres):
+    cible = operation.cible(model_admin, request, object_id, **parametres)
+    sujet = cible.sujet
+
+    def executer(form):
+        arguments = form.arguments()
+        objet = (
+            operation.objet_du_service(cible) if operation.objet_du_service else {cible.cle: sujet}
+        )
+        source = {"source": form.source} if operation.avec_source else {}
+        resultat = operation.service(**arguments, **objet, **source, auteur=request.user)
+        suite = operation.suite(sujet, resultat) if operation.suite else None
+        return operation.message(sujet, resultat, arguments), suite
+
+    return formulaire_operation(
+        request,
+        model_admin=model_admin,
+        titre=_texte(operation.titre, sujet),
+        permission=operation.permission,
+        formulaire=operation.formulaire,
+        executer=executer,
+        url_retour=cible.url_retour,
+        objet=cible.objet,
+        compte=cible.compte,
+        form_kwargs=operation.form_kwargs(cible) if operation.form_kwargs else None,
+        initial=operation.initial(request) if operation.initial else None,
+        bouton=_texte(operation.bouton, sujet),
+        boutons=operation.boutons,
+        encart=cible.encart,
+        introduction=_texte(operation.introduction, sujet),
+        contexte=cible.contexte,
+    )
+
+
+def vues(operations: list[Operation]) -> list[tuple[str, Callable, str]]:
+    """(route, view taking (model_admin, request, object_id, …), URL name suffix) for
+    each operation, as the ModelAdmins mount them."""
+
+    def vue(operation):
+        def appel(model_admin, request, object_id, **parametres):
+            return vue_operation(operation, model_admin, request, object_id, **parametres)
+
+        return appel
+
+    return [(operation.route, vue(operation), operation.nom) for operation in operations]
+
+
+def _recette(*, nature, emetteur, **commun):
+    """A receipt: the capital of a work-accident rent has its own service."""
+    if nature == NatureEcriture.CAPITAL_RENTE_AT:
+        return services.crediter_capital_rente_accident_travail(**commun)
+    return services.encaisser_recette(nature=nature, emetteur=emetteur, **commun)
+
+
+def _message_transfert(compte, sortie_entree, arguments) -> str:
+    sortie, _entree = sortie_entree
+    detenu = compte.detenu
+    message = f"{detenu.nom} {detenu.prenoms} a été transféré(e) vers {arguments['vers'].nom}"
+    if sortie is not None:
+        message += f" avec un solde de {euros(sortie.montant)}"
+    return message + "."
+
+
+def _ecriture_choisie(request) -> dict:
+    return {"ecriture": request.GET.get("ecriture")}
+
+
+def _du_compte(cible: Cible) -> dict:
+    return {"compte": cible.compte}
+
+
+OPERATIONS_COMPTE = [
+    Operation(
+        "recette",
+        "recette/",
+        sur_le_compte,
+        "Enregistrer une recette",
+        regie_forms.RecetteForm,
+        _recette,
+        ecriture("Recette enregistrée"),
+        avec_source=True,
+        introduction="Les recettes soumises sont réparties entre les trois parts selon le "
+        "cumul du mois ; le capital d'une rente d'accident du travail va en totalité au "
+        "pécule de libération.",
+    ),
+    Operation(
+        "debit",
+        "debit/",
+        sur_le_compte,
+        "Enregistrer un débit de la part disponible",
+        regie_forms.DebitForm,
+        services.debiter_part_disponible,
+        ecriture("Débit enregistré"),
+        avec_source=True,
+    ),
+    Operation(
+        "parties_civiles",
+        "parties-civiles/",
+        sur_le_compte,
+        "Payer les parties civiles",
+        regie_forms.PaiementPartiesCivilesForm,
+        services.payer_parties_civiles,
+        ecriture("Paiement aux parties civiles enregistré"),
+        avec_source=True,
+        introduction="Paiement sur la part des parties civiles, à la demande du procureur "
+        "de la République (D. 332-11) ; les créanciers d'aliments sont payés en premier.",
+    ),
+    Operation(
+        "deblocage",
+        "deblocage-pecule/",
+        sur_le_compte,
+        "Débloquer le pécule de libération (D. 424-3)",
+        regie_forms.DeblocagePeculeForm,
+        services.debloquer_pecule_liberation,
+        ecriture("Déblocage du pécule enregistré"),
+        permission="regie.decider_deblocage_pecule",
+        avec_source=True,
+    ),
+    Operation(
+        "permission",
+        "permission/",
+        sur_le_compte,
+        "Fixer la somme d'une permission de sortir",
+        regie_forms.FixerPermissionForm,
+        services.fixer_permission_sortie,
+        lambda compte, permission, _arguments: (
+            f"Somme de {euros(permission.montant_fixe)} fixée pour la permission de sortir "
+            f"du {permission.date_sortie:%d/%m/%Y}."
+        ),
+        permission="regie.fixer_permission_sortie",
+        avec_source=True,
+        bouton="Fixer la somme",
+    ),
+    Operation(
+        "permission_remise",
+        "permission/<int:permission_id>/remise/",
+        sur_une_permission,
+        lambda permission: (
+            f"Remettre la somme de la permission du {permission.date_sortie:%d/%m/%Y}"
+        ),
+        regie_forms.RemisePermissionForm,
+        services.remettre_somme_permission,
+        ecriture("Somme remise pour la permission de sortir"),
+        bouton=lambda permission: f"Remettre {euros(permission.montant_fixe)}",
+    ),
+    Operation(
+        "permission_retour",
+        "permission/<int:permission_id>/retour/",
+        sur_une_permission,
+        lambda permission: f"Retour de la permission du {permission.date_sortie:%d/%m/%Y}",
+        regie_forms.RetourPermissionForm,
+        services.enregistrer_retour_permission,
+        ecriture("Retour de permission enregistré"),
+        introduction=lambda permission: (
+            f"Somme remise : {euros(permission.montant_fixe)}. La somme rapportée "
+            "revient à la part disponible sans répartition jusqu'à ce montant ; seul "
+            "l'excédent est réparti (D. 424-4)."
+        ),
+    ),
+    Operation(
+        "transfert",
+        "transfert/",
+        sur_le_compte,
+        "Transférer vers un autre établissement",
+        regie_forms.TransfertForm,
+        services.transferer_detenu,
+        _message_transfert,
+        objet_du_service=lambda cible: {"detenu": cible.compte.detenu},
+        form_kwargs=lambda cible: {"detenu": cible.compte.detenu},
+        bouton="Transférer",
+        introduction="Le solde de chaque part est envoyé à la régie de destination, avec les "
+        "autorisations D.422 en cours et les sommes bloquées (R. 332-29).",
+        # The account now belongs to the destination: back to the list of accounts.
+        suite=lambda compte, resultat: reverse("admin:regie_comptenominatif_changelist"),
+    ),
+    Operation(
+        "liberation",
+        "liberation/",
+        sur_le_compte,
+        "Liquider le compte à la libération",
+        regie_forms.LiberationForm,
+        services.liquider_a_la_liberation,
+        ecriture("Compte liquidé à la libération"),
+        bouton="Liquider le compte",
+        introduction="La part disponible et le pécule de libération sont remis à la personne "
+        "(D. 332-21).",
+    ),
+    Operation(
+        "contrepassation",
+        "contrepassation/",
+        sur_le_compte,
+        "Contre-passer une écriture",
+        regie_forms.ContrepassationForm,
+        services.contrepasser,
+        ecriture("Écriture contre-passée"),
+        objet_du_service=lambda cible: {},
+        form_kwargs=_du_compte,
+        initial=_ecriture_choisie,
+        bouton="Contre-passer",
+        introduction="Une écriture n'est jamais modifiée ni supprimée : la contre-passation "
+        "passe une nouvelle écriture, de sens contraire.",
+    ),
+    Operation(
+        "remboursement",
+        "remboursement/",
+        sur_le_compte,
+        "Rembourser un débit",
+        regie_forms.RemboursementForm,
+        services.rembourser,
+        ecriture("Remboursement enregistré"),
+        avec_source=True,
+        objet_du_service=lambda cible: {},
+        form_kwargs=_du_compte,
+        initial=_ecriture_choisie,
+    ),
+]
+
+OPERATIONS_D422 = [
+    Operation(
+        "magistrat",
+        "magistrat/",
+        sur_une_autorisation,
+        "Enregistrer la décision du magistrat",
+        regie_forms.DecisionMagistratForm,
+        services.enregistrer_decision_magistrat,
+        lambda autorisation, resultat, _arguments: (
+            "Décision du magistrat enregistrée : "
+            f"{resultat.get_magistrat_decision_display().lower()}."
+        ),
+        permission="regie.enregistrer_decision_magistrat",
+        initial=lambda request: {"decision": DecisionMagistrat.FAVORABLE},
+    ),
+    Operation(
+        "decision",
+        "decision/",
+        sur_une_autorisation,
+        "Décision du chef d'établissement",
+        regie_forms.DecisionD422Form,
+        services.decider_d422,
+        lambda autorisation, resultat, _arguments: (
+            f"Demande D.422 n° {resultat.pk} {resultat.get_statut_display().lower()}."
+        ),
+        permission="regie.decider_d422",
+        boutons=[
+            ("decision", regie_forms.DecisionD422Form.AUTORISER, "Autoriser"),
+            ("decision", regie_forms.DecisionD422Form.REFUSER, "Refuser"),
+        ],
+        introduction="Avant de décider, vérifiez l'existence de victimes ou de créanciers "
+        "d'aliments et le respect des obligations envers eux ; refusez si la personne dispose "
+        "déjà, ou disposera prochainement, des moyens de payer la dépense.",
+    ),
+    Operation(
+        "subside",
+        "subside/",
+        sur_une_autorisation,
+        "Encaisser le subside autorisé",
+        regie_forms.SubsideD422Form,
+        services.encaisser_subside_d422,
+        ecriture("Subside D.422 encaissé"),
+        avec_source=True,
+        introduction="Jusqu'au montant autorisé, la somme est créditée en totalité sur la part "
+        "disponible et bloquée pour la dépense ; l'excédent est une recette ordinaire.",
+    ),
+    Operation(
+        "depense",
+        "depense/",
+        sur_une_autorisation,
+        "Payer la dépense autorisée",
+        regie_forms.DepenseD422Form,
+        services.payer_depense_d422,
+        ecriture("Dépense D.422 payée"),
+        avec_source=True,
+    ),
+    Operation(
+        "cloture",
+        "cloture/",
+        sur_une_autorisation,
+        "Clôturer l'autorisation (reliquat)",
+        regie_forms.ClotureD422Form,
+        services.cloturer_d422,
+        ecriture(lambda autorisation: f"Autorisation D.422 n° {autorisation.pk} clôturée"),
+        bouton="Clôturer",
+        introduction="Après la dépense, la somme encore bloquée (reliquat) est répartie ou "
+        "restituée à l'émetteur, selon le choix fait dans la demande.",
+    ),
+    Operation(
+        "renonciation",
+        "renonciation/",
+        sur_une_autorisation,
+        "Renoncer à la demande D.422",
+        regie_forms.RenonciationD422Form,
+        services.renoncer_d422,
+        ecriture(
+            lambda autorisation: f"Renonciation à la demande n° {autorisation.pk} enregistrée"
+        ),
+        bouton="Enregistrer la renonciation",
+    ),
+]
+
+
+def demande_d422(model_admin, request, detenus) -> HttpResponse:
+    """The add page of a D.422 request: recorded by `services.demander_d422`."""
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+
+    def executer(form):
+        autorisation = services.demander_d422(
+            **form.arguments(), auteur=request.user, source=form.source
+        )
+        return (
+            f"Demande D.422 n° {autorisation.pk} de {euros(autorisation.montant_autorise)} "
+            "enregistrée. Elle doit être décidée par le chef d'établissement"
+            + (
+                ", après la décision du magistrat chargé de l'information."
+                if autorisation.detenu.statut_penal != StatutPenal.CONDAMNE
+                else "."
+            ),
+            url_autorisation(autorisation.pk),
+        )
+
+    return formulaire_operation(
+        request,
+        model_admin=model_admin,
+        titre="Enregistrer une demande de subside exonéré (D.422)",
+        permission="regie.add_autorisationd422",
+        formulaire=regie_forms.DemandeD422Form,
+        executer=executer,
+        url_retour=reverse("admin:regie_autorisationd422_changelist"),
+        objet="Nouvelle demande",
+        form_kwargs={"detenus": detenus},
+        initial={"detenu": request.GET.get("detenu")},
+        introduction="Demande écrite de la personne détenue : montant, objet précis de la "
+        "dépense, émetteur attendu et sort du reliquat (R. 332-3, circulaire du 19 mai 2009).",
+    )

@@ -1,0 +1,79 @@
+"""The régie des comptes nominatifs: establishments, detainees, accounts and the ledger.
+
+Invariants are stated as database constraints so that a bug fails loudly instead of
+losing money:
+- no part of an account is ever negative, and the blocked D.422 sums never exceed the
+  part disponible;
+- an entry is booked once per source (unique `source`);
+- an entry's lines add up to zero (double entry; checked in Python and, on PostgreSQL,
+  by a deferred constraint trigger);
+- ledger rows are never updated or deleted (PostgreSQL triggers; a correction is a
+  reversing entry);
+- the person who recorded a D.422 request never decides it.
+The money-moving functions are in `regie.services`; nothing else writes these tables.
+One module per concern: `comptes`, `d422`, `ecritures`.
+"""
+
+from .comptes import (
+    MONEY,
+    REGIMES_SANS_PECULE,
+    ZERO,
+    Affectation,
+    CompteNominatif,
+    CompteurMensuel,
+    Detenu,
+    Etablissement,
+    Regime,
+    StatutPenal,
+    valider_iban,
+)
+from .d422 import (
+    ActionD422,
+    AutorisationD422,
+    ChoixReliquat,
+    DecisionMagistrat,
+    EvenementD422,
+    StatutD422,
+)
+from .ecritures import (
+    NOMS_PARTIES,
+    PARTIES_DU_COMPTE,
+    Contrepartie,
+    Ecriture,
+    LigneEcriture,
+    NatureEcriture,
+    NomPartie,
+    Partie,
+    PermissionSortie,
+    StatutPermission,
+)
+
+__all__ = [
+    "MONEY",
+    "NOMS_PARTIES",
+    "PARTIES_DU_COMPTE",
+    "REGIMES_SANS_PECULE",
+    "ZERO",
+    "ActionD422",
+    "Affectation",
+    "AutorisationD422",
+    "ChoixReliquat",
+    "CompteNominatif",
+    "CompteurMensuel",
+    "Contrepartie",
+    "DecisionMagistrat",
+    "Detenu",
+    "Ecriture",
+    "Etablissement",
+    "EvenementD422",
+    "LigneEcriture",
+    "NatureEcriture",
+    "NomPartie",
+    "Partie",
+    "PermissionSortie",
+    "Regime",
+    "StatutD422",
+    "StatutPenal",
+    "StatutPermission",
+    "valider_iban",
+]

@@ -1,0 +1,136 @@
+"""A detainee's transfer to another prison (R. 332-29): the balance follows them."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from socle.dates import aujourdhui
+
+from ..exceptions import (
+    OperationInterdite,
+)
+from ..models import (
+    ActionD422,
+    AutorisationD422,
+    CompteNominatif,
+    Contrepartie,
+    Detenu,
+    Ecriture,
+    Etablissement,
+    LigneEcriture,
+    NatureEcriture,
+    Partie,
+    StatutD422,
+)
+from .d422 import (
+    _journal_d422,
+)
+from .ecritures import (
+    Ligne,
+    _compte_actif,
+    _passer,
+    _verrouiller,
+    verifier_droits,
+)
+
+
+def _lignes_du_solde(compte: CompteNominatif, signe: int) -> list[Ligne]:
+    """One line per part holding money (blocked sums per authorisation), times `signe`."""
+    lignes = [
+        Ligne(Partie.PARTIES_CIVILES, signe * compte.parties_civiles),
+        Ligne(Partie.PECULE_LIBERATION, signe * compte.pecule_liberation),
+        Ligne(Partie.PART_DISPONIBLE, signe * compte.part_disponible_libre),
+    ]
+    blocages = (
+        LigneEcriture.objects.filter(ecriture__compte=compte, bloque_d422__isnull=False)
+        .values("bloque_d422")
+        .annotate(total=Sum("montant"))
+        .filter(total__gt=0)
+    )
+    autorisations = AutorisationD422.objects.in_bulk([b["bloque_d422"] for b in blocages])
+    lignes += [
+        Ligne(Partie.PART_DISPONIBLE, signe * b["total"], bloque=autorisations[b["bloque_d422"]])
+        for b in blocages
+    ]
+    return [ligne for ligne in lignes if ligne.montant]
+
+
+@transaction.atomic
+def transferer_detenu(
+    *,
+    detenu: Detenu,
+    vers: Etablissement,
+    nouveau_numero_ecrou: str,
+    auteur,
+    date_operation: datetime.date | None = None,
+) -> tuple[Ecriture | None, Ecriture | None]:
+    """Send each part's balance to the new régie and credit it there, unsplit; the D.422
+    authorisations and their blocked sums follow the detainee."""
+    compte = _verrouiller(detenu.compte.pk)
+    detenu = compte.detenu
+    origine = detenu.etablissement
+    verifier_droits(auteur, origine, "regie.passer_ecriture", "transférer une personne détenue")
+    _compte_actif(compte)
+    if vers.pk == origine.pk:
+        raise OperationInterdite("La personne détenue est déjà dans cet établissement.")
+    if Detenu.objects.filter(etablissement=vers, numero_ecrou=nouveau_numero_ecrou).exists():
+        raise OperationInterdite(
+            "Ce numéro d'écrou existe déjà dans l'établissement de destination."
+        )
+    jour = date_operation or aujourdhui()
+    total = compte.total
+    reference = f"transfert:{detenu.pk}:{origine.pk}-{vers.pk}:{timezone.now().isoformat()}"
+    sortie = entree = None
+    if total > 0:
+        sortie = _passer(
+            compte,
+            nature=NatureEcriture.TRANSFERT_SORTANT,
+            source=f"{reference}:sortie",
+            motif=f"Transfert vers {vers.nom}",
+            lignes=[
+                *_lignes_du_solde(compte, -1),
+                Ligne(Partie.CONTREPARTIE, total, Contrepartie.ETABLISSEMENT),
+            ],
+            auteur=auteur,
+            auteur_systeme="",
+            date_operation=jour,
+            etablissement=origine,
+        )
+        entree = _passer(
+            compte,
+            nature=NatureEcriture.TRANSFERT_ENTRANT,
+            source=f"{reference}:entree",
+            motif=f"Solde reçu de {origine.nom}",
+            lignes=[
+                *_lignes_du_solde_transfere(sortie),
+                Ligne(Partie.CONTREPARTIE, -total, Contrepartie.ETABLISSEMENT),
+            ],
+            auteur=auteur,
+            auteur_systeme="",
+            date_operation=jour,
+            etablissement=vers,
+        )
+    detenu.etablissement = vers
+    detenu.numero_ecrou = nouveau_numero_ecrou
+    detenu.save(update_fields=["etablissement", "numero_ecrou"])
+    for autorisation in AutorisationD422.objects.select_for_update().filter(
+        detenu=detenu, statut__in=[StatutD422.DEMANDEE, StatutD422.AUTORISEE]
+    ):
+        autorisation.etablissement = vers
+        autorisation.save(update_fields=["etablissement"])
+        _journal_d422(
+            autorisation, auteur, ActionD422.TRANSFERT, f"De {origine.nom} vers {vers.nom}"
+        )
+    return sortie, entree
+
+
+def _lignes_du_solde_transfere(sortie: Ecriture) -> list[Ligne]:
+    return [
+        Ligne(ligne.partie, -ligne.montant, bloque=ligne.bloque_d422)
+        for ligne in sortie.lignes.select_related("bloque_d422")
+        if ligne.partie != Partie.CONTREPARTIE
+    ]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SocleConfig(AppConfig):
+    name = "socle"
+    verbose_name = "Socle commun"
