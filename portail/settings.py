@@ -268,6 +268,18 @@ CELERY_BEAT_SCHEDULE = {
 # Relatives' PDF statements: kept this many days after issue, then file and row deleted.
 PECULE_RETENTION_RELEVES_JOURS = int(os.environ.get("PECULE_RETENTION_RELEVES_JOURS", "7"))
 
+# The victims' fund (FGTI, D. 332-22): its account prefills the release form, where the
+# régisseur checks it against the fund's own instructions. No default in production: the
+# fund's bank details come from the FGTI, never from this code. Outside production, a
+# fictitious account (bank code 99905, assigned to no bank) for demos and tests.
+PECULE_FGTI_NOM = os.environ.get(
+    "PECULE_FGTI_NOM", "" if PRODUCTION else "FGTI (coordonnées de démonstration)"
+)
+PECULE_FGTI_IBAN = os.environ.get(
+    "PECULE_FGTI_IBAN", "" if PRODUCTION else "FR7699905000010000000000139"
+)
+PECULE_FGTI_BIC = os.environ.get("PECULE_FGTI_BIC", "")
+
 # Payment initiation providers (pecule.fournisseurs). The sandbox bank is a development
 # tool (sandbox/); production names a licensed provider and its credentials.
 PECULE_FOURNISSEUR_DEFAUT = os.environ.get("PECULE_FOURNISSEUR", "sandbox")

@@ -406,9 +406,12 @@ OPERATIONS_COMPTE = [
         regie_forms.LiberationForm,
         services.liquider_a_la_liberation,
         ecriture("Compte liquidé à la libération"),
+        form_kwargs=_du_compte,
         bouton="Liquider le compte",
-        introduction="La part disponible et le pécule de libération sont remis à la personne "
-        "(D. 332-21).",
+        introduction="La part disponible et le pécule de libération sont remis à la personne, "
+        "en numéraire ou par virement (D. 332-21) ; la part des parties civiles suit le sort "
+        "que donnent les textes (D. 332-22, L. 332-2). Un virement est payé par un ordre "
+        "validé par une seconde personne.",
     ),
     Operation(
         "contrepassation",

@@ -40,3 +40,15 @@ class PlafondDepasse(ErreurMetier):
 
 class SubsidesInterdits(ErreurMetier):
     code = "subsides_interdits"
+
+
+class CoordonneesBancairesInvalides(ErreurMetier, ValueError):
+    """A beneficiary's name, IBAN or BIC is missing or wrong (`details["champ"]`)."""
+
+    code = "coordonnees_bancaires_invalides"
+
+
+class SecondRegardRequis(DroitsInsuffisants):
+    """Four eyes: the person who prepared or proposed cannot validate or decide."""
+
+    code = "second_regard_requis"

@@ -9,6 +9,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from socle.dates import aujourdhui
 
@@ -20,6 +21,7 @@ from .models import (
     Ecriture,
     Etablissement,
     NatureEcriture,
+    TypeCreancier,
 )
 
 CENT = Decimal("0.01")
@@ -171,6 +173,31 @@ class DateOperationMixin(forms.Form):
         return jour
 
 
+class CoordonneesBancairesMixin(forms.Form):
+    """Who a payment order pays, typed from the supporting document; checked by the
+    service (schwifty: country, length, checksums)."""
+
+    beneficiaire = forms.CharField(
+        label="Bénéficiaire du virement",
+        max_length=70,
+        help_text="Nom du titulaire du compte, tel qu'il figure sur la pièce (70 caractères au plus).",
+        error_messages={"required": "Le bénéficiaire du virement est obligatoire."},
+    )
+    iban = forms.CharField(
+        label="IBAN du bénéficiaire",
+        max_length=42,
+        help_text="Format attendu : FR76 3000 6000 0112 3456 7890 189 (espaces acceptés).",
+        error_messages={"required": "L'IBAN du bénéficiaire est obligatoire."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bic = forms.CharField(
+        label="BIC (facultatif)",
+        max_length=11,
+        required=False,
+        help_text="8 ou 11 caractères, s'il figure sur le RIB.",
+    )
+
+
 # --- Account movements ----------------------------------------------------------------
 
 
@@ -186,30 +213,62 @@ class RecetteForm(FormulaireRegie, DateOperationMixin, MotifMixin):
     field_order = ["nature", "montant", "date_operation", "emetteur", "motif", "piece"]
 
 
-class DebitForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+class DebitForm(FormulaireRegie, DateOperationMixin, MotifMixin, CoordonneesBancairesMixin):
     nature = forms.ChoiceField(label="Nature du débit", choices=_choix(NATURES_DEBIT))
     montant = MontantField()
-    field_order = ["nature", "montant", "date_operation", "motif", "piece"]
+    field_order = [
+        "nature",
+        "montant",
+        "date_operation",
+        "motif",
+        "piece",
+        "beneficiaire",
+        "iban",
+        "bic",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for nom in ("beneficiaire", "iban"):
+            self.fields[nom].required = False
+            self.fields[nom].help_text = (
+                "Pour un envoi d'argent à l'extérieur seulement : payé par un ordre de "
+                "virement, validé par une seconde personne."
+            )
 
 
-class PaiementPartiesCivilesForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+class PaiementPartiesCivilesForm(
+    FormulaireRegie, DateOperationMixin, MotifMixin, CoordonneesBancairesMixin
+):
     montant = MontantField()
-    beneficiaire = forms.CharField(
-        label="Bénéficiaire",
-        max_length=200,
-        help_text="Partie civile ou créancier d'aliments (les créanciers d'aliments d'abord).",
-        error_messages={"required": "Le bénéficiaire du paiement est obligatoire."},
+    type_creancier = forms.ChoiceField(
+        label="Créancier",
+        choices=TypeCreancier.choices,
+        initial=TypeCreancier.VICTIME,
+        widget=forms.RadioSelect,
+        help_text="Les créanciers d'aliments sont payés avant les victimes (L. 332-2).",
     )
-    field_order = ["montant", "beneficiaire", "date_operation", "motif", "piece"]
+    field_order = [
+        "montant",
+        "type_creancier",
+        "beneficiaire",
+        "iban",
+        "bic",
+        "date_operation",
+        "motif",
+        "piece",
+    ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["piece"].help_text = "Référence de la réquisition du procureur (D. 332-11)."
 
 
-class DeblocagePeculeForm(FormulaireRegie, DateOperationMixin, MotifMixin):
+class DeblocagePeculeForm(
+    FormulaireRegie, DateOperationMixin, MotifMixin, CoordonneesBancairesMixin
+):
     montant = MontantField()
-    field_order = ["montant", "date_operation", "motif", "piece"]
+    field_order = ["montant", "beneficiaire", "iban", "bic", "date_operation", "motif", "piece"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -256,25 +315,51 @@ class TransfertForm(FormulaireRegie):
 class LiberationForm(FormulaireRegie):
     SORTS = [
         (
-            services.SortPartiesCiviles.CONSERVER,
-            "Conserver sur le compte pour les parties civiles et les créanciers",
-        ),
-        (
             services.SortPartiesCiviles.FGTI,
-            "Verser au Fonds de garantie (FGTI), au-delà de 500 €",
+            "Verser au Fonds de garantie des victimes (FGTI) : plus de 500 € non réclamés "
+            "par des victimes non indemnisées (D. 332-22)",
         ),
         (
             services.SortPartiesCiviles.REMETTRE,
-            "Remettre à la personne (aucune victime ni aucun créancier n'a de droit)",
+            "Remettre à la personne : aucune victime n'a de créance, ou 500 € au plus",
+        ),
+        (
+            services.SortPartiesCiviles.CONSERVER,
+            "Conserver pour le créancier d'aliments titulaire d'un titre exécutoire (L. 332-2)",
         ),
     ]
     date_liberation = champ_date("Date de la libération")
     sort_parties_civiles = forms.ChoiceField(
         label="Part des parties civiles",
         choices=SORTS,
-        initial=services.SortPartiesCiviles.CONSERVER,
+        widget=forms.RadioSelect,
+        help_text="Le choix proposé est celui que donnent les textes pour ce compte ; "
+        "confirmez-le ou corrigez-le.",
+    )
+    mode_remise = forms.ChoiceField(
+        label="Remise à la personne",
+        choices=services.ModeRemise.choices,
+        initial=services.ModeRemise.NUMERAIRE,
         widget=forms.RadioSelect,
     )
+    beneficiaire = forms.CharField(
+        label="Titulaire du compte de la personne",
+        max_length=70,
+        required=False,
+        help_text="Pour une remise par virement (par défaut : ses prénoms et nom).",
+    )
+    iban = forms.CharField(label="IBAN de la personne", max_length=42, required=False)
+    bic = forms.CharField(label="BIC (facultatif)", max_length=11, required=False)
+    fgti_nom = forms.CharField(label="FGTI : titulaire du compte", max_length=70, required=False)
+    fgti_iban = forms.CharField(label="FGTI : IBAN", max_length=42, required=False)
+    fgti_bic = forms.CharField(label="FGTI : BIC", max_length=11, required=False)
+
+    def __init__(self, *args, compte, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sort_parties_civiles"].initial = services.sort_parties_civiles_propose(compte)
+        self.fields["fgti_nom"].initial = getattr(settings, "PECULE_FGTI_NOM", "")
+        self.fields["fgti_iban"].initial = getattr(settings, "PECULE_FGTI_IBAN", "")
+        self.fields["fgti_bic"].initial = getattr(settings, "PECULE_FGTI_BIC", "")
 
 
 class ChoixEcritureField(forms.ModelChoiceField):
@@ -450,16 +535,39 @@ class SubsideD422Form(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
     field_order = ["montant", "emetteur", "date_operation", "motif"]
 
 
-class DepenseD422Form(FormulaireRegie, DateOperationMixin, MotifMixin):
+class DepenseD422Form(FormulaireRegie, DateOperationMixin, MotifMixin, CoordonneesBancairesMixin):
     montant = MontantField(label="Montant de la dépense (€)")
-    field_order = ["montant", "date_operation", "motif", "piece"]
+    field_order = ["montant", "beneficiaire", "iban", "bic", "date_operation", "motif", "piece"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["piece"].help_text = "Référence de la facture du fournisseur."
+        self.fields["beneficiaire"].label = "Fournisseur"
+
+    def arguments(self) -> dict:
+        arguments = super().arguments()
+        arguments["fournisseur"] = arguments.pop("beneficiaire")
+        return arguments
 
 
-class ClotureD422Form(FormulaireRegie):
+class EmetteurMixin(forms.Form):
+    """The sender a D.422 remainder is returned to, when it is returned."""
+
+    emetteur_nom = forms.CharField(
+        label="Émetteur à qui restituer le reliquat",
+        max_length=70,
+        required=False,
+        help_text="Si le reliquat est restitué : titulaire du compte d'où venait la somme.",
+    )
+    emetteur_iban = forms.CharField(label="IBAN de l'émetteur", max_length=42, required=False)
+    emetteur_bic = forms.CharField(label="BIC (facultatif)", max_length=11, required=False)
+
+
+class ClotureD422Form(FormulaireRegie, EmetteurMixin):
     date_operation = champ_date("Date de clôture")
 
 
-class RenonciationD422Form(FormulaireRegie):
+class RenonciationD422Form(FormulaireRegie, EmetteurMixin):
     motif = forms.CharField(
         label="Motif de la renonciation",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),

@@ -11,6 +11,10 @@ VOIR = [
     "view_evenementd422",
     "view_permissionsortie",
     "view_compteurmensuel",
+    "view_ordrevirement",
+    "view_evenementordre",
+    "view_remise",
+    "view_changementcompteregie",
 ]
 
 REGISSEUR = "Régisseur"
@@ -25,6 +29,8 @@ ROLES = {
         "exporter_releve",
         "add_autorisationd422",
         "enregistrer_decision_magistrat",
+        "constituer_remise",
+        "add_changementcompteregie",
     ],
     CHEF_ETABLISSEMENT: [
         *VOIR,
@@ -33,6 +39,10 @@ ROLES = {
         "fixer_permission_sortie",
         "decider_deblocage_pecule",
         "exporter_releve",
+        "valider_ordrevirement",
+        "constituer_remise",
+        "add_changementcompteregie",
+        "approuver_changementcompteregie",
     ],
 }
 

@@ -12,6 +12,12 @@ from permis.roles import ajouter_permissions_permis
 from regie.models import Affectation, CompteNominatif, Detenu, Etablissement, StatutPenal
 from regie.roles import synchroniser_roles
 
+# Valid IBANs (check digits and French RIB key) for beneficiaries in tests.
+IBAN_PROCHE = "FR7630006000011234567890286"
+IBAN_FOURNISSEUR = "FR1420041010050500013M02606"
+# A valid IBAN ending in 0000, which the sandbox bank's default rule rejects.
+IBAN_REJETE = "DE94370400440532010000"
+
 
 class EtablissementFactory(factory.django.DjangoModelFactory):
     class Meta:

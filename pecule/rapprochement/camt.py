@@ -1,8 +1,8 @@
 """Reading an ISO 20022 camt.053 Bank-to-Customer Statement (versions 001.02 and 001.08).
 
 The file is parsed by lxml with a hardened parser (no DTD, no entity expansion, no
-network), validated against the official XSD of its version (shipped in `schemas/`,
-see docs/rapprochement.md for their origin and checksums), then read with
+network), validated against the official XSD of its version (`socle.iso20022`; the XSDs
+are in `schemas/iso20022/`, see its README for their origin and checksums), then read with
 namespace-aware paths. Nothing here knows about the database: `lire_camt053` returns
 plain, immutable values, or raises `CamtInvalide` with a French message.
 """
@@ -10,18 +10,14 @@ plain, immutable values, or raises `CamtInvalide` with a French message.
 from __future__ import annotations
 
 import datetime
-import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from lxml import etree
 
-NAMESPACES = {
-    "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02": "camt.053.001.02",
-    "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08": "camt.053.001.08",
-}
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
+from socle import iso20022
+
+VERSIONS = ("camt.053.001.02", "camt.053.001.08")
 TAILLE_MAXIMALE = 20 * 1024 * 1024  # 20 Mo: a day of a régie's account is far smaller
 CENTIME = Decimal("0.01")
 MONTANT_MAXIMUM = Decimal("9999999999.99")  # what the database columns hold
@@ -143,64 +139,16 @@ class DocumentCamt:
 # --- Parsing and validation ------------------------------------------------------------
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-
-
-@functools.cache
-def schema(version: str) -> etree.XMLSchema:
-    """The official XSD of `version`, compiled once per process."""
-    chemin = SCHEMAS / f"{version}.xsd"
-    return etree.XMLSchema(etree.parse(str(chemin), _parser()))
-
-
-def _valider(document: etree._ElementTree, version: str) -> None:
-    xsd = schema(version)
-    if xsd.validate(document):
-        return
-    erreurs = [f"ligne {e.line} : {e.message}" for e in list(xsd.error_log)[:3]]
-    suite = " ; …" if len(xsd.error_log) > 3 else ""
-    raise CamtInvalide(
-        f"Le fichier n'est pas un relevé {version} conforme au schéma ISO 20022 "
-        f"({' ; '.join(erreurs)}{suite})."
-    )
-
-
 def lire_camt053(contenu: bytes) -> DocumentCamt:
     """Parse, validate against the XSD, and read a camt.053 document."""
-    if not contenu or not contenu.strip():
-        raise CamtInvalide("Le fichier est vide.")
-    if len(contenu) > TAILLE_MAXIMALE:
-        raise CamtInvalide(
-            f"Le fichier dépasse {TAILLE_MAXIMALE // (1024 * 1024)} Mo : ce n'est pas un "
-            "relevé quotidien de la régie."
-        )
-    try:
-        arbre = etree.ElementTree(etree.fromstring(contenu, _parser()))
-    except etree.XMLSyntaxError as exc:
-        raise CamtInvalide(f"Le fichier n'est pas un document XML lisible ({exc.msg}).") from exc
-    if arbre.docinfo.doctype or arbre.docinfo.internalDTD is not None:
-        raise CamtInvalide("Le fichier contient une déclaration DOCTYPE : refusé par sécurité.")
-    racine = arbre.getroot()
-    qname = etree.QName(racine)
-    version = NAMESPACES.get(qname.namespace or "")
-    if qname.localname != "Document" or version is None:
-        acceptees = ", ".join(NAMESPACES.values())
-        raise CamtInvalide(
-            "Le fichier n'est pas un relevé camt.053 pris en charge (élément racine "
-            f"« {qname.localname} », espace de noms « {qname.namespace or 'aucun'} » ; "
-            f"formats acceptés : {acceptees})."
-        )
-    _valider(arbre, version)
-    return _Lecteur(qname.namespace, version).document(racine)
+    racine, version = iso20022.lire(
+        contenu,
+        versions=VERSIONS,
+        nature="relevé camt.053",
+        erreur=CamtInvalide,
+        taille_maximale=TAILLE_MAXIMALE,
+    )
+    return _Lecteur(etree.QName(racine).namespace, version).document(racine)
 
 
 # --- Reading ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ losing money:
   reversing entry);
 - the person who recorded a D.422 request never decides it.
 The money-moving functions are in `regie.services`; nothing else writes these tables.
-One module per concern: `comptes`, `d422`, `ecritures`.
+One module per concern: `comptes`, `d422`, `ecritures`, `ordres` (money out).
 """
 
 from .comptes import (
@@ -47,16 +47,35 @@ from .ecritures import (
     PermissionSortie,
     StatutPermission,
 )
+from .ordres import (
+    STATUTS_ECHEC,
+    STATUTS_EN_COURS,
+    ActionOrdre,
+    ChangementCompteRegie,
+    EvenementOrdre,
+    NatureOrdre,
+    OrdreVirement,
+    Remise,
+    StatutChangementCompte,
+    StatutOrdre,
+    StatutRemise,
+    TypeCreancier,
+    VersionPain001,
+)
 
 __all__ = [
     "MONEY",
     "NOMS_PARTIES",
     "PARTIES_DU_COMPTE",
     "REGIMES_SANS_PECULE",
+    "STATUTS_ECHEC",
+    "STATUTS_EN_COURS",
     "ZERO",
     "ActionD422",
+    "ActionOrdre",
     "Affectation",
     "AutorisationD422",
+    "ChangementCompteRegie",
     "ChoixReliquat",
     "CompteNominatif",
     "CompteurMensuel",
@@ -66,14 +85,23 @@ __all__ = [
     "Ecriture",
     "Etablissement",
     "EvenementD422",
+    "EvenementOrdre",
     "LigneEcriture",
     "NatureEcriture",
+    "NatureOrdre",
     "NomPartie",
+    "OrdreVirement",
     "Partie",
     "PermissionSortie",
     "Regime",
+    "Remise",
+    "StatutChangementCompte",
     "StatutD422",
+    "StatutOrdre",
     "StatutPenal",
     "StatutPermission",
+    "StatutRemise",
+    "TypeCreancier",
+    "VersionPain001",
     "valider_iban",
 ]

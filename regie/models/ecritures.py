@@ -39,6 +39,10 @@ class NatureEcriture(models.TextChoices):
     LIBERATION = "liberation", "Liquidation à la libération"
     REMBOURSEMENT = "remboursement", "Remboursement"
     CONTREPASSATION = "contrepassation", "Contre-passation"
+    ANNULATION_ORDRE = (
+        "annulation_ordre",
+        "Remise en compte d'un virement sortant refusé ou rejeté",
+    )
 
 
 class Partie(models.TextChoices):

@@ -13,6 +13,11 @@ A refused movement raises a `ErreurMetier` and writes nothing. The admin, the AP
 views and the Celery tasks all call these functions; nothing else writes the ledger.
 """
 
+from .compte_regie import (
+    approuver_changement_compte,
+    proposer_changement_compte,
+    refuser_changement_compte,
+)
 from .corrections import contrepasser, rembourser
 from .d422 import (
     cloturer_d422,
@@ -35,7 +40,27 @@ from .ecritures import (
     montant_valide,
     verifier_droits,
 )
-from .liberation import SEUIL_FGTI, SortPartiesCiviles, liquider_a_la_liberation
+from .liberation import (
+    SEUIL_FGTI,
+    ModeRemise,
+    SortPartiesCiviles,
+    liquider_a_la_liberation,
+    sort_parties_civiles_propose,
+)
+from .ordres import (
+    Beneficiaire,
+    annuler_remise,
+    beneficiaire_valide,
+    compte_de_la_regie,
+    constater_execution,
+    constater_rejet,
+    constituer_remise,
+    preparer_retour_virement,
+    reemettre_ordre,
+    refuser_ordre,
+    transmettre_remise,
+    valider_ordre,
+)
 from .permissions import (
     enregistrer_retour_permission,
     fixer_permission_sortie,
@@ -53,9 +78,18 @@ __all__ = [
     "NATURES_CONTREPASSABLES",
     "NATURES_RECETTES_SOUMISES",
     "SEUIL_FGTI",
+    "Beneficiaire",
     "Ligne",
+    "ModeRemise",
     "SortPartiesCiviles",
+    "annuler_remise",
+    "approuver_changement_compte",
+    "beneficiaire_valide",
     "cloturer_d422",
+    "compte_de_la_regie",
+    "constater_execution",
+    "constater_rejet",
+    "constituer_remise",
     "contrepasser",
     "crediter_capital_rente_accident_travail",
     "crediter_virement_proche",
@@ -75,9 +109,17 @@ __all__ = [
     "montant_valide",
     "payer_depense_d422",
     "payer_parties_civiles",
+    "preparer_retour_virement",
+    "proposer_changement_compte",
+    "reemettre_ordre",
+    "refuser_changement_compte",
+    "refuser_ordre",
     "rembourser",
     "remettre_somme_permission",
     "renoncer_d422",
+    "sort_parties_civiles_propose",
     "transferer_detenu",
+    "transmettre_remise",
+    "valider_ordre",
     "verifier_droits",
 ]

@@ -18,6 +18,7 @@ from ..models import (
     Ecriture,
     NatureEcriture,
     Partie,
+    StatutOrdre,
 )
 from .ecritures import (
     CONTREPARTIE_DES_DEBITS,
@@ -28,6 +29,29 @@ from .ecritures import (
     montant_valide,
     verifier_droits,
 )
+from .ordres import ordre_en_cours_pour
+
+
+def _ordre_qui_empeche(ecriture: Ecriture, *, argent_parti_interdit: bool) -> None:
+    """An entry paid by a payment order on its way cannot be corrected: the order is
+    refused (or rejected by the bank), which puts the money back. Once the bank paid,
+    the money is gone: no reversal (a refund records money that came back)."""
+    ordre = ordre_en_cours_pour(ecriture)
+    if ordre is None:
+        return
+    if ordre.statut == StatutOrdre.EXECUTE:
+        if argent_parti_interdit:
+            raise OperationInterdite(
+                f"La banque a versé cette somme (ordre {ordre.reference}, le "
+                f"{ordre.execute_le:%d/%m/%Y}) : l'écriture ne peut plus être contre-passée. "
+                "Si l'argent revient, enregistrez-le comme remboursement."
+            )
+        return
+    raise OperationInterdite(
+        f"Cette écriture est payée par l'ordre de virement {ordre.reference} "
+        f"({ordre.get_statut_display().lower()}) : pour remettre la somme en compte, "
+        "l'ordre doit être refusé, ou rejeté par la banque."
+    )
 
 
 @transaction.atomic
@@ -51,6 +75,7 @@ def rembourser(
         raise OperationInterdite("Seul un débit de la part disponible peut être remboursé.")
     if hasattr(ecriture, "contrepassee_par"):
         raise OperationInterdite("Cette écriture a été contre-passée.")
+    _ordre_qui_empeche(ecriture, argent_parti_interdit=False)
     deja = ecriture.remboursements.aggregate(total=Sum("montant"))["total"] or ZERO
     if montant > ecriture.montant - deja:
         raise OperationInterdite(
@@ -90,6 +115,7 @@ def contrepasser(
         )
     if ecriture.remboursements.exists():
         raise OperationInterdite("Cette écriture a déjà fait l'objet d'un remboursement.")
+    _ordre_qui_empeche(ecriture, argent_parti_interdit=True)
     return _passer(
         compte,
         nature=NatureEcriture.CONTREPASSATION,

@@ -14,6 +14,7 @@ from socle.dates import aujourdhui
 from socle.formats import euros
 
 from ..exceptions import (
+    CoordonneesBancairesInvalides,
     DecisionDejaPrise,
     DroitsInsuffisants,
     OperationInterdite,
@@ -32,6 +33,7 @@ from ..models import (
     EvenementD422,
     LigneEcriture,
     NatureEcriture,
+    NatureOrdre,
     Partie,
     StatutD422,
     StatutPenal,
@@ -49,6 +51,7 @@ from .ecritures import (
     montant_valide,
     verifier_droits,
 )
+from .ordres import Beneficiaire, beneficiaire_valide, preparer_ordre
 
 
 def _journal_d422(
@@ -285,11 +288,17 @@ def payer_depense_d422(
     source: str,
     motif: str,
     auteur,
+    fournisseur: str,
+    iban: str,
+    bic: str = "",
     date_operation: datetime.date | None = None,
     piece: str = "",
 ) -> Ecriture:
-    """Unblock and pay the authorised expense from the blocked sum."""
+    """Unblock and pay the authorised expense from the blocked sum, by a payment order to
+    the supplier typed from the invoice (`piece`). If the order fails, the sum comes back
+    blocked for the authorisation."""
     montant = montant_valide(montant)
+    destinataire = beneficiaire_valide(fournisseur, iban, bic)
     compte = _verrouiller(CompteNominatif.objects.get(detenu_id=autorisation.detenu_id).pk)
     autorisation = _verrouiller_d422(autorisation)
     verifier_droits(
@@ -319,7 +328,27 @@ def payer_depense_d422(
         piece=piece,
         autorisation=autorisation,
     )
-    _journal_d422(autorisation, auteur, ActionD422.DEPENSE, f"{euros(montant)} – {motif.strip()}")
+    preparer_ordre(
+        nature=NatureOrdre.FOURNISSEUR_D422,
+        beneficiaire=destinataire,
+        montant=montant,
+        libelle=f"D422 N {autorisation.pk} {piece or motif}",
+        source=f"ecriture:{ecriture.pk}",
+        auteur=auteur,
+        etablissement=compte.detenu.etablissement,
+        compte=compte,
+        ecriture=ecriture,
+        partie=Partie.PART_DISPONIBLE,
+        contrepartie=Contrepartie.FOURNISSEUR,
+        autorisation=autorisation,
+        piece=piece,
+    )
+    _journal_d422(
+        autorisation,
+        auteur,
+        ActionD422.DEPENSE,
+        f"{euros(montant)} – {motif.strip()} – payée à {destinataire.nom}",
+    )
     return ecriture
 
 
@@ -331,11 +360,19 @@ def _solder_bloque(
     auteur,
     motif: str,
     date_operation: datetime.date | None,
+    emetteur: Beneficiaire | None,
 ) -> Ecriture | None:
-    """Release what is still blocked: split as a subject receipt, or return to the sender."""
+    """Release what is still blocked: split as a subject receipt, or return to the sender
+    by a payment order (if it fails, the sum lands on the part disponible, unblocked)."""
     reliquat = _bloque_pour(autorisation.pk)
     if reliquat <= 0:
         return None
+    if choix == ChoixReliquat.RESTITUER and emetteur is None:
+        raise CoordonneesBancairesInvalides(
+            f"Le reliquat ({euros(reliquat)}) est restitué à l'émetteur : indiquez son nom et "
+            "son IBAN.",
+            champ="iban",
+        )
     jour = date_operation or aujourdhui()
     lignes = [Ligne(Partie.PART_DISPONIBLE, -reliquat, bloque=autorisation)]
     montant_soumis = ZERO
@@ -344,7 +381,7 @@ def _solder_bloque(
         montant_soumis = reliquat
     else:
         lignes.append(Ligne(Partie.CONTREPARTIE, reliquat, Contrepartie.EMETTEUR))
-    return _passer(
+    ecriture = _passer(
         compte,
         nature=NatureEcriture.RELIQUAT_D422,
         source=f"d422:{autorisation.pk}:reliquat",
@@ -357,13 +394,43 @@ def _solder_bloque(
         mois_repartition=_premier_du_mois(jour),
         autorisation=autorisation,
     )
+    if choix == ChoixReliquat.RESTITUER:
+        preparer_ordre(
+            nature=NatureOrdre.RELIQUAT_D422,
+            beneficiaire=emetteur,
+            montant=reliquat,
+            libelle=f"RELIQUAT D422 N {autorisation.pk} {compte.detenu.nom}",
+            source=f"ecriture:{ecriture.pk}",
+            auteur=auteur,
+            etablissement=compte.detenu.etablissement,
+            compte=compte,
+            ecriture=ecriture,
+            partie=Partie.PART_DISPONIBLE,
+            contrepartie=Contrepartie.EMETTEUR,
+        )
+    return ecriture
+
+
+def _emetteur(nom: str, iban: str, bic: str) -> Beneficiaire | None:
+    """The sender a remainder is returned to, when given."""
+    if not (nom or "").strip() and not (iban or "").strip():
+        return None
+    return beneficiaire_valide(nom, iban, bic)
 
 
 @transaction.atomic
 def cloturer_d422(
-    *, autorisation: AutorisationD422, auteur, date_operation: datetime.date | None = None
+    *,
+    autorisation: AutorisationD422,
+    auteur,
+    date_operation: datetime.date | None = None,
+    emetteur_nom: str = "",
+    emetteur_iban: str = "",
+    emetteur_bic: str = "",
 ) -> Ecriture | None:
-    """After the expense: the remainder is split or returned, as the detainee chose."""
+    """After the expense: the remainder is split or returned, as the detainee chose (the
+    sender's name and IBAN are needed to return it)."""
+    emetteur = _emetteur(emetteur_nom, emetteur_iban, emetteur_bic)
     compte = _verrouiller(CompteNominatif.objects.get(detenu_id=autorisation.detenu_id).pk)
     autorisation = _verrouiller_d422(autorisation)
     verifier_droits(
@@ -379,6 +446,7 @@ def cloturer_d422(
         motif=f"Reliquat de l'autorisation D.422 n° {autorisation.pk} "
         f"({autorisation.get_reliquat_display().lower()})",
         date_operation=date_operation,
+        emetteur=emetteur,
     )
     autorisation.statut = StatutD422.CLOTUREE
     autorisation.save(update_fields=["statut"])
@@ -399,9 +467,13 @@ def renoncer_d422(
     motif: str,
     choix_reliquat: str | None = None,
     date_operation: datetime.date | None = None,
+    emetteur_nom: str = "",
+    emetteur_iban: str = "",
+    emetteur_bic: str = "",
 ) -> Ecriture | None:
     """Section 5.5: the detainee renounces, before or after the money arrived; money already
     received is split or returned to the sender, as chosen."""
+    emetteur = _emetteur(emetteur_nom, emetteur_iban, emetteur_bic)
     compte = _verrouiller(CompteNominatif.objects.get(detenu_id=autorisation.detenu_id).pk)
     autorisation = _verrouiller_d422(autorisation)
     verifier_droits(
@@ -418,6 +490,7 @@ def renoncer_d422(
         auteur=auteur,
         motif=f"Renonciation à l'autorisation D.422 n° {autorisation.pk} : {motif.strip()}",
         date_operation=date_operation,
+        emetteur=emetteur,
     )
     autorisation.statut = StatutD422.RENONCEE
     autorisation.save(update_fields=["statut"])

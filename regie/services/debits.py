@@ -1,5 +1,10 @@
 """Debits: of the part disponible (canteen, rentals, money sent out…), payments to the
-victims from part 1, release of the pécule during a sentence adjustment."""
+victims from part 1, release of the pécule during a sentence adjustment.
+
+A debit whose money leaves the régie towards an outside account (money sent out, victims
+and creditors, the pécule released) writes, in the same transaction, the payment order
+that pays it (`regie.services.ordres`); the others (canteen, rentals, cash handed over,
+other debits) are settled inside the régie's accounting (docs/sorties-de-fonds.md)."""
 
 from __future__ import annotations
 
@@ -18,13 +23,44 @@ from ..models import (
     Contrepartie,
     Ecriture,
     NatureEcriture,
+    NatureOrdre,
     Partie,
+    TypeCreancier,
 )
 from .ecritures import (
     CONTREPARTIE_DES_DEBITS,
     _mouvement_simple,
     montant_valide,
 )
+from .ordres import beneficiaire_valide, preparer_ordre
+
+
+def _payer(
+    ecriture: Ecriture,
+    *,
+    nature: str,
+    partie: str,
+    contrepartie: str,
+    beneficiaire,
+    auteur,
+    libelle: str,
+    piece: str = "",
+):
+    """The order that pays a debit just written (same transaction, same account lock)."""
+    return preparer_ordre(
+        nature=nature,
+        beneficiaire=beneficiaire,
+        montant=ecriture.montant,
+        libelle=libelle,
+        source=f"ecriture:{ecriture.pk}",
+        auteur=auteur,
+        etablissement=ecriture.etablissement,
+        compte=ecriture.compte,
+        ecriture=ecriture,
+        partie=partie,
+        contrepartie=contrepartie,
+        piece=piece,
+    )
 
 
 @transaction.atomic
@@ -39,12 +75,27 @@ def debiter_part_disponible(
     auteur_systeme: str = "",
     date_operation: datetime.date | None = None,
     piece: str = "",
+    beneficiaire: str = "",
+    iban: str = "",
+    bic: str = "",
 ) -> Ecriture:
     """Canteen, rentals, money sent out, sums handed over: the part disponible only,
-    never its blocked D.422 sums, never below zero."""
+    never its blocked D.422 sums, never below zero. Money sent out (`VIREMENT_SORTANT`)
+    names its beneficiary and IBAN and is paid by a payment order."""
     montant = montant_valide(montant)
     if nature not in CONTREPARTIE_DES_DEBITS:
         raise ValueError(f"{nature!r} is not a debit of the part disponible.")
+    destinataire = None
+    if nature == NatureEcriture.VIREMENT_SORTANT:
+        destinataire = beneficiaire_valide(beneficiaire, iban, bic)
+        if auteur is None:
+            raise OperationInterdite(
+                "Un envoi d'argent à l'extérieur est préparé par une personne."
+            )
+    elif beneficiaire or iban:
+        raise OperationInterdite(
+            "Seul un envoi d'argent à l'extérieur est payé par virement à un bénéficiaire."
+        )
 
     def part_libre_suffisante(compte: CompteNominatif) -> None:
         if montant <= compte.part_disponible_libre:
@@ -63,7 +114,7 @@ def debiter_part_disponible(
             disponible=compte.part_disponible_libre,
         )
 
-    return _mouvement_simple(
+    ecriture = _mouvement_simple(
         compte=compte,
         partie=Partie.PART_DISPONIBLE,
         montant=-montant,
@@ -77,6 +128,19 @@ def debiter_part_disponible(
         piece=piece,
         controle=part_libre_suffisante,
     )
+    if destinataire is not None:
+        detenu = ecriture.compte.detenu
+        _payer(
+            ecriture,
+            nature=NatureOrdre.VIREMENT_DETENU,
+            partie=Partie.PART_DISPONIBLE,
+            contrepartie=CONTREPARTIE_DES_DEBITS[nature],
+            beneficiaire=destinataire,
+            auteur=auteur,
+            libelle=f"DE {detenu.nom} {detenu.prenoms} {motif}",
+            piece=piece,
+        )
+    return ecriture
 
 
 @transaction.atomic
@@ -85,30 +149,59 @@ def payer_parties_civiles(
     compte: CompteNominatif,
     montant,
     beneficiaire: str,
+    iban: str,
     source: str,
     motif: str,
     auteur,
+    type_creancier: str = TypeCreancier.VICTIME,
+    bic: str = "",
     date_operation: datetime.date | None = None,
     piece: str = "",
 ) -> Ecriture:
-    """D. 332-11: pay victims or maintenance creditors from part 1, at the prosecutor's
-    request (the request is the `piece`)."""
+    """D. 332-11, L. 332-2: pay victims or maintenance creditors from part 1, at the
+    prosecutor's request (the request is the `piece`), by a payment order. Maintenance
+    creditors come first: while one holding an enforceable title has made a claim
+    (`Detenu.creance_alimentaire_executoire`), the victims are not paid."""
     montant = montant_valide(montant)
-    if not beneficiaire.strip():
-        raise OperationInterdite("Le bénéficiaire du paiement est obligatoire.")
-    return _mouvement_simple(
+    destinataire = beneficiaire_valide(beneficiaire, iban, bic)
+    if type_creancier not in TypeCreancier.values:
+        raise OperationInterdite("Indiquez s'il s'agit d'une victime ou d'un créancier d'aliments.")
+
+    def creanciers_d_abord(compte: CompteNominatif) -> None:
+        if type_creancier == TypeCreancier.VICTIME and compte.detenu.creance_alimentaire_executoire:
+            raise OperationInterdite(
+                "Un créancier d'aliments titulaire d'un titre exécutoire s'est fait connaître : "
+                "il est payé avant les victimes (L. 332-2). Payez-le d'abord, puis indiquez "
+                "sur la fiche de la personne que sa créance est réglée."
+            )
+
+    ecriture = _mouvement_simple(
         compte=compte,
         partie=Partie.PARTIES_CIVILES,
         montant=-montant,
         contrepartie=Contrepartie.PARTIES_CIVILES,
         nature=NatureEcriture.PAIEMENT_VICTIMES,
         source=source,
-        motif=f"{motif.strip()} – bénéficiaire : {beneficiaire.strip()}",
+        motif=f"{motif.strip()} – {TypeCreancier(type_creancier).label.lower()} : "
+        f"{destinataire.nom}",
         auteur=auteur,
         date_operation=date_operation,
         piece=piece,
         compte_actif=False,
+        controle=creanciers_d_abord,
     )
+    detenu = ecriture.compte.detenu
+    _payer(
+        ecriture,
+        nature=NatureOrdre.PARTIES_CIVILES,
+        partie=Partie.PARTIES_CIVILES,
+        contrepartie=Contrepartie.PARTIES_CIVILES,
+        beneficiaire=destinataire,
+        auteur=auteur,
+        libelle=f"INDEMNISATION {detenu.nom} ECROU {detenu.numero_ecrou} {piece}",
+        piece=piece,
+    )
+    return ecriture
 
 
 @transaction.atomic
@@ -119,12 +212,17 @@ def debloquer_pecule_liberation(
     source: str,
     motif: str,
     auteur,
+    beneficiaire: str,
+    iban: str,
+    bic: str = "",
     date_operation: datetime.date | None = None,
     piece: str = "",
 ) -> Ecriture:
     """D. 424-3: the head releases pécule for resettlement expenses during a sentence
-    adjustment under écrou; it is paid out, not moved to the part disponible."""
-    return _mouvement_simple(
+    adjustment under écrou; it is paid out, by a payment order to the person's account
+    or to whom the expense is owed, not moved to the part disponible."""
+    destinataire = beneficiaire_valide(beneficiaire, iban, bic)
+    ecriture = _mouvement_simple(
         compte=compte,
         partie=Partie.PECULE_LIBERATION,
         montant=-montant_valide(montant),
@@ -139,3 +237,15 @@ def debloquer_pecule_liberation(
         action="débloquer le pécule de libération",
         compte_actif=False,
     )
+    detenu = ecriture.compte.detenu
+    _payer(
+        ecriture,
+        nature=NatureOrdre.DEBLOCAGE_PECULE,
+        partie=Partie.PECULE_LIBERATION,
+        contrepartie=Contrepartie.DETENU,
+        beneficiaire=destinataire,
+        auteur=auteur,
+        libelle=f"PECULE {detenu.nom} {detenu.prenoms} {motif}",
+        piece=piece,
+    )
+    return ecriture

@@ -23,6 +23,7 @@ from ..models import (
     Etablissement,
     LigneEcriture,
     NatureEcriture,
+    NatureOrdre,
     Partie,
     StatutD422,
 )
@@ -36,6 +37,7 @@ from .ecritures import (
     _verrouiller,
     verifier_droits,
 )
+from .ordres import compte_de_la_regie, preparer_ordre
 
 
 def _lignes_du_solde(compte: CompteNominatif, signe: int) -> list[Ligne]:
@@ -69,7 +71,9 @@ def transferer_detenu(
     date_operation: datetime.date | None = None,
 ) -> tuple[Ecriture | None, Ecriture | None]:
     """Send each part's balance to the new régie and credit it there, unsplit; the D.422
-    authorisations and their blocked sums follow the detainee."""
+    authorisations and their blocked sums follow the detainee. The money itself goes from
+    the origin régie's bank account to the destination's by a payment order (none when
+    both régies share one account)."""
     compte = _verrouiller(detenu.compte.pk)
     detenu = compte.detenu
     origine = detenu.etablissement
@@ -114,6 +118,20 @@ def transferer_detenu(
             date_operation=jour,
             etablissement=vers,
         )
+        if compte_de_la_regie(vers).iban != compte_de_la_regie(origine).iban:
+            preparer_ordre(
+                nature=NatureOrdre.TRANSFERT,
+                beneficiaire=compte_de_la_regie(vers),
+                montant=total,
+                libelle=f"TRANSFERT {detenu.nom} {detenu.prenoms} ECROU {detenu.numero_ecrou} "
+                f"VERS {vers.code} ECROU {nouveau_numero_ecrou}",
+                source=f"ecriture:{sortie.pk}",
+                auteur=auteur,
+                etablissement=origine,
+                compte=compte,
+                ecriture=sortie,
+                contrepartie=Contrepartie.ETABLISSEMENT,
+            )
     detenu.etablissement = vers
     detenu.numero_ecrou = nouveau_numero_ecrou
     detenu.save(update_fields=["etablissement", "numero_ecrou"])

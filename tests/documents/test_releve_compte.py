@@ -22,7 +22,13 @@ from regie.models import (
 )
 from regie.selectors import cumul_recalcule
 from socle.formats import euros
-from tests.factories import DetenuFactory, EtablissementFactory, UtilisateurFactory, agent
+from tests.factories import (
+    IBAN_FOURNISSEUR,
+    DetenuFactory,
+    EtablissementFactory,
+    UtilisateurFactory,
+    agent,
+)
 
 from .conftest import artefact, debit, normaliser, recette, texte_pdf
 
@@ -76,6 +82,8 @@ def grand_livre():
         auteur=regisseur,
         date_operation=datetime.date(2025, 3, 12),
         piece="FAC-77",
+        fournisseur="Optique du Centre",
+        iban=IBAN_FOURNISSEUR,
     )
     recette(compte, "100.00", datetime.date(2025, 4, 2), "apres-1")
     return {

@@ -496,11 +496,22 @@ def test_paiement_des_parties_civiles(client, regisseur, compte):
     donnees = {
         "jeton": jeton(),
         "montant": "100",
+        "type_creancier": "victime",
         "beneficiaire": "Mme Victime",
+        "iban": "FR76 3000 6000 0112 3456 7890 286",
         "date_operation": JOUR.isoformat(),
         "motif": "Réquisition du procureur",
         "piece": "PR-2025-1",
     }
+    # A wrong IBAN is refused with what is wrong, and nothing is written.
+    reponse = client.post(
+        url("comptenominatif_parties_civiles", compte.pk),
+        {**donnees, "montant": "90", "iban": "FR76 3000 6000 0112 3456 7890 287"},
+    )
+    assert "IBAN du bénéficiaire invalide : la clé de contrôle de l'IBAN est fausse." in texte(
+        reponse
+    )
+    assert not Ecriture.objects.filter(nature=NatureEcriture.PAIEMENT_VICTIMES).exists()
     reponse = client.post(url("comptenominatif_parties_civiles", compte.pk), donnees)
     assert reponse.status_code == 200
     assert "Solde insuffisant sur la part des parties civiles : 90,00 € disponibles." in texte(
@@ -510,7 +521,14 @@ def test_paiement_des_parties_civiles(client, regisseur, compte):
     reponse = client.post(url("comptenominatif_parties_civiles", compte.pk), donnees)
     assert reponse.status_code == 302
     assert soldes(compte)[0] == D("0.00")
-    assert "Mme Victime" in Ecriture.objects.get(nature=NatureEcriture.PAIEMENT_VICTIMES).motif
+    paiement = Ecriture.objects.get(nature=NatureEcriture.PAIEMENT_VICTIMES)
+    assert "Mme Victime" in paiement.motif
+    ordre = paiement.ordres_virement.get()
+    assert (ordre.beneficiaire_iban, ordre.montant, ordre.prepare_par) == (
+        "FR7630006000011234567890286",
+        D("90.00"),
+        regisseur,
+    )
 
 
 def test_le_deblocage_du_pecule_est_reserve_au_chef(client, regisseur, chef, compte):
@@ -518,9 +536,13 @@ def test_le_deblocage_du_pecule_est_reserve_au_chef(client, regisseur, chef, com
     donnees = {
         "jeton": jeton(),
         "montant": "30",
+        "beneficiaire": "Agence du logement",
+        "iban": "FR1420041010050500013M02606",
         "date_operation": JOUR.isoformat(),
         "motif": "Caution d'un logement (semi-liberté)",
     }
+    compte.detenu.regime = "semi_liberte"
+    compte.detenu.save()
     client.force_login(regisseur)
     assert client.post(url("comptenominatif_deblocage", compte.pk), donnees).status_code == 403
     client.force_login(chef)
@@ -586,7 +608,8 @@ def test_le_transfert_et_la_liquidation(client, regisseur, compte, etab):
         {
             "jeton": jeton(),
             "date_liberation": JOUR.isoformat(),
-            "sort_parties_civiles": services.SortPartiesCiviles.CONSERVER,
+            "sort_parties_civiles": services.SortPartiesCiviles.REMETTRE,
+            "mode_remise": services.ModeRemise.NUMERAIRE,
         },
     )
     assert reponse.status_code == 302
@@ -819,6 +842,8 @@ def test_le_cycle_d_un_subside_d422(client, regisseur, chef, detenu, compte):
         {
             "jeton": jeton(),
             "montant": "120",
+            "beneficiaire": "Prothèses du Centre",
+            "iban": "FR1420041010050500013M02606",
             "date_operation": JOUR.isoformat(),
             "motif": "Facture du prothésiste",
             "piece": "F-123",
@@ -827,7 +852,12 @@ def test_le_cycle_d_un_subside_d422(client, regisseur, chef, detenu, compte):
     assert reponse.status_code == 302
     reponse = client.post(
         url("autorisationd422_cloture", autorisation.pk),
-        {"jeton": jeton(), "date_operation": JOUR.isoformat()},
+        {
+            "jeton": jeton(),
+            "date_operation": JOUR.isoformat(),
+            "emetteur_nom": "Mme MARTIN",
+            "emetteur_iban": "FR7630006000011234567890286",
+        },
     )
     assert reponse.status_code == 302
     autorisation.refresh_from_db()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, connection, transaction
 
 from regie import services
 from regie.exceptions import (
+    CoordonneesBancairesInvalides,
     DecisionDejaPrise,
     DroitsInsuffisants,
     EcritureDejaPassee,
@@ -27,13 +28,20 @@ from regie.models import (
     Ecriture,
     LigneEcriture,
     NatureEcriture,
+    NatureOrdre,
     Partie,
     Regime,
     StatutD422,
     StatutPenal,
 )
 from regie.selectors import cumul_recalcule, ecarts, soldes_recalcules
-from tests.factories import DetenuFactory, EtablissementFactory, agent
+from tests.factories import (
+    IBAN_FOURNISSEUR,
+    IBAN_PROCHE,
+    DetenuFactory,
+    EtablissementFactory,
+    agent,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -412,6 +420,8 @@ def test_d422_excedent_reparti_puis_depense_et_reliquat(etablissement, regisseur
             source="p0",
             motif="x",
             auteur=regisseur,
+            fournisseur="Prothèses du Centre",
+            iban=IBAN_FOURNISSEUR,
         )
     services.payer_depense_d422(
         autorisation=autorisation,
@@ -419,6 +429,8 @@ def test_d422_excedent_reparti_puis_depense_et_reliquat(etablissement, regisseur
         source="p1",
         motif="Facture prothésiste",
         auteur=regisseur,
+        fournisseur="Prothèses du Centre",
+        iban=IBAN_FOURNISSEUR,
     )
     services.cloturer_d422(autorisation=autorisation, auteur=regisseur, date_operation=JUIN)
     compte.refresh_from_db()
@@ -441,11 +453,31 @@ def test_d422_reliquat_restitue(etablissement, regisseur, chef):
         autorisation=autorisation, montant=D("300.00"), source="d1", motif="v", auteur=regisseur
     )
     services.payer_depense_d422(
-        autorisation=autorisation, montant=D("250.00"), source="p1", motif="f", auteur=regisseur
+        autorisation=autorisation,
+        montant=D("250.00"),
+        source="p1",
+        motif="f",
+        auteur=regisseur,
+        fournisseur="Opticien",
+        iban=IBAN_FOURNISSEUR,
     )
-    ecriture = services.cloturer_d422(autorisation=autorisation, auteur=regisseur)
+    with pytest.raises(CoordonneesBancairesInvalides, match="indiquez son nom et son IBAN"):
+        services.cloturer_d422(autorisation=autorisation, auteur=regisseur)
+    ecriture = services.cloturer_d422(
+        autorisation=autorisation,
+        auteur=regisseur,
+        emetteur_nom="Angela DUBOIS",
+        emetteur_iban=IBAN_PROCHE,
+    )
     assert ecriture.lignes.get(partie=Partie.CONTREPARTIE).contrepartie == Contrepartie.EMETTEUR
     assert parts(detenu.compte) == (D("0.00"), D("0.00"), D("0.00"))
+    # The 50 € remainder and the 250 € expense each leave by a payment order.
+    assert sorted(
+        ecriture.compte.ordres_virement.values_list("nature", "montant", "beneficiaire_iban")
+    ) == [
+        (NatureOrdre.FOURNISSEUR_D422, D("250.00"), IBAN_FOURNISSEUR),
+        (NatureOrdre.RELIQUAT_D422, D("50.00"), IBAN_PROCHE),
+    ]
 
 
 def test_d422_l_auteur_de_la_demande_ne_decide_pas(etablissement):
@@ -561,32 +593,79 @@ def test_liberation(etablissement, regisseur):
     recette(detenu.compte, "3000.00", regisseur)
     p1, pl, pd = parts(detenu.compte)
     assert p1 > D("500.00")
+    # Victims not compensated, part 1 above 500 €: the texts send it to the FGTI
+    # (D. 332-22), which is what the service does when nothing is said.
+    assert services.sort_parties_civiles_propose(detenu.compte) == services.SortPartiesCiviles.FGTI
     ecriture = services.liquider_a_la_liberation(
-        compte=detenu.compte,
-        auteur=regisseur,
-        date_liberation=JUIN,
-        sort_parties_civiles=services.SortPartiesCiviles.FGTI,
+        compte=detenu.compte, auteur=regisseur, date_liberation=JUIN
     )
     contreparties = {
         ligne.contrepartie: ligne.montant
         for ligne in ecriture.lignes.filter(partie=Partie.CONTREPARTIE)
     }
     assert contreparties == {Contrepartie.DETENU: pl + pd, Contrepartie.FGTI: p1}
+    # Cash to the person; the FGTI is paid by an order to its account.
+    ordre = ecriture.ordres_virement.get()
+    assert (ordre.nature, ordre.montant, ordre.partie) == (
+        NatureOrdre.FGTI,
+        p1,
+        Partie.PARTIES_CIVILES,
+    )
     compte = CompteNominatif.objects.get(pk=detenu.compte.pk)
     assert compte.total == 0 and compte.cloture_le is not None
     with pytest.raises(OperationInterdite, match="libérée"):
         recette(compte, "10.00", regisseur)
 
 
-def test_liberation_parties_civiles_conservees_sous_le_seuil(etablissement, regisseur):
+def test_liberation_parties_civiles_sous_le_seuil_remises(etablissement, regisseur):
     detenu = DetenuFactory(etablissement=etablissement)
-    recette(detenu.compte, "600.00", regisseur)
+    recette(detenu.compte, "600.00", regisseur)  # spec 01 example 8: 90 / 40 / 470
     with pytest.raises(OperationInterdite, match="ne dépasse pas 500"):
         services.liquider_a_la_liberation(
             compte=detenu.compte,
             auteur=regisseur,
             date_liberation=JUIN,
             sort_parties_civiles=services.SortPartiesCiviles.FGTI,
+        )
+    with pytest.raises(OperationInterdite, match="créancier d'aliments"):
+        services.liquider_a_la_liberation(
+            compte=detenu.compte,
+            auteur=regisseur,
+            date_liberation=JUIN,
+            sort_parties_civiles=services.SortPartiesCiviles.CONSERVER,
+        )
+    # 90 € at most 500 €, unclaimed: the texts are silent; the person receives what the
+    # liquidation leaves (D. 332-21), 90 + 40 + 470 = 600 €, here by transfer.
+    ecriture = services.liquider_a_la_liberation(
+        compte=detenu.compte,
+        auteur=regisseur,
+        date_liberation=JUIN,
+        mode_remise=services.ModeRemise.VIREMENT,
+        iban=IBAN_PROCHE,
+    )
+    compte = CompteNominatif.objects.get(pk=detenu.compte.pk)
+    assert compte.total == 0 and compte.cloture_le is not None
+    ordre = ecriture.ordres_virement.get()
+    assert (ordre.nature, ordre.montant, ordre.beneficiaire_nom) == (
+        NatureOrdre.LIBERATION,
+        D("600.00"),
+        f"{detenu.prenoms} {detenu.nom}",
+    )
+
+
+def test_liberation_part_conservee_pour_le_creancier_d_aliments(etablissement, regisseur):
+    detenu = DetenuFactory(etablissement=etablissement, creance_alimentaire_executoire=True)
+    recette(detenu.compte, "600.00", regisseur)  # 90 / 40 / 470
+    assert (
+        services.sort_parties_civiles_propose(CompteNominatif.objects.get(detenu=detenu))
+        == services.SortPartiesCiviles.CONSERVER
+    )
+    with pytest.raises(OperationInterdite, match="conservée pour lui"):
+        services.liquider_a_la_liberation(
+            compte=detenu.compte,
+            auteur=regisseur,
+            date_liberation=JUIN,
+            sort_parties_civiles=services.SortPartiesCiviles.REMETTRE,
         )
     services.liquider_a_la_liberation(compte=detenu.compte, auteur=regisseur, date_liberation=JUIN)
     compte = CompteNominatif.objects.get(pk=detenu.compte.pk)
@@ -595,7 +674,7 @@ def test_liberation_parties_civiles_conservees_sous_le_seuil(etablissement, regi
         D("0.00"),
         D("0.00"),
     )
-    assert compte.cloture_le is None  # kept open for the creditors
+    assert compte.cloture_le is None  # open until the creditor is paid
 
 
 def test_paiement_victimes_et_deblocage_pecule(etablissement, regisseur, chef):
@@ -606,6 +685,7 @@ def test_paiement_victimes_et_deblocage_pecule(etablissement, regisseur, chef):
             compte=compte,
             montant=D("90.01"),
             beneficiaire="M. X",
+            iban=IBAN_PROCHE,
             source="v0",
             motif="réquisition",
             auteur=regisseur,
@@ -614,16 +694,31 @@ def test_paiement_victimes_et_deblocage_pecule(etablissement, regisseur, chef):
         compte=compte,
         montant=D("90.00"),
         beneficiaire="M. X",
+        iban=IBAN_PROCHE,
         source="v1",
         motif="Réquisition du procureur",
         auteur=regisseur,
     )
+    compte.detenu.regime = Regime.SEMI_LIBERTE
+    compte.detenu.save()
     with pytest.raises(DroitsInsuffisants):
         services.debloquer_pecule_liberation(
-            compte=compte, montant=D("10.00"), source="p", motif="x", auteur=regisseur
+            compte=compte,
+            montant=D("10.00"),
+            source="p",
+            motif="x",
+            auteur=regisseur,
+            beneficiaire="Agence",
+            iban=IBAN_FOURNISSEUR,
         )
     services.debloquer_pecule_liberation(
-        compte=compte, montant=D("40.00"), source="p1", motif="Caution logement", auteur=chef
+        compte=compte,
+        montant=D("40.00"),
+        source="p1",
+        motif="Caution logement",
+        auteur=chef,
+        beneficiaire="Agence immobilière",
+        iban=IBAN_FOURNISSEUR,
     )
     assert parts(compte) == (D("0.00"), D("0.00"), D("470.00"))
 

@@ -4,7 +4,7 @@ status report, and the executed transfers are debits of the régie's camt.053.
 
 The pain.001 files are written here with sepaxml (the maintained library the portal also
 uses), never by the code under test; the answers are checked against the official XSDs
-shipped in `schemas/iso20022/` and `pecule/rapprochement/schemas/`."""
+shipped in `schemas/iso20022/`."""
 
 import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from sepaxml import SepaTransfer
 from .aides import IBAN_REGIE
 
 SCHEMAS = Path(settings.BASE_DIR) / "schemas" / "iso20022"
-XSD_CAMT = Path(settings.BASE_DIR) / "pecule" / "rapprochement" / "schemas"
+XSD_CAMT = SCHEMAS
 NS_002 = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"}
 NS_CAMT = {"c": "urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"}
 # A valid IBAN ending in 0000: the sandbox's default rule rejects it (a French IBAN ends
