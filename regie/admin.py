@@ -12,13 +12,22 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from socle.admin import LectureSeuleMixin
 from socle.erreurs import ErreurMetier
 
-from . import admin_documents, admin_operations, admin_views, selectors, services
+# The money-out pages and the régie's account: their ModelAdmins register when imported.
+from . import (  # noqa: F401
+    admin_compte_regie,
+    admin_documents,
+    admin_operations,
+    admin_sorties,
+    admin_views,
+    selectors,
+    services,
+)
 from .admin_perimetre import PerimetreMixin, filtrer_par_etablissement
 from .models import (
     Affectation,
@@ -69,7 +78,30 @@ class EtablissementAdmin(PerimetreMixin, admin.ModelAdmin):
     ]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["code"] if obj is not None else []
+        # The régie's account changes only under four eyes (ChangementCompteRegie).
+        return ["code", "regie_titulaire", "regie_iban"] if obj is not None else []
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        nom, options = fieldsets[1]
+        return [
+            fieldsets[0],
+            (
+                nom,
+                {
+                    **options,
+                    "description": format_html(
+                        'Il ne change qu\'à quatre yeux : <a href="{}?etablissement={}">proposer '
+                        "un changement</a>, qu'une autre personne approuvera.",
+                        reverse("admin:regie_changementcompteregie_add"),
+                        obj.pk,
+                    ),
+                },
+            ),
+            *fieldsets[2:],
+        ]
 
 
 # --- Detainees ------------------------------------------------------------------------

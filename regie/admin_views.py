@@ -160,6 +160,7 @@ def page_compte(model_admin, request, object_id) -> TemplateResponse:
         lignes=[ligne_releve(e) for e in page.object_list],
         parametres=parametres.urlencode(),
         libere=detenu.libere_le is not None,
+        ordres=compte.ordres_virement.order_by("-prepare_le", "-pk"),
     )
     return TemplateResponse(request, "admin/regie/comptenominatif/compte.html", contexte)
 

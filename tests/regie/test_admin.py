@@ -20,6 +20,7 @@ from django.urls import reverse
 from regie import admin_views, services
 from regie.models import (
     AutorisationD422,
+    ChangementCompteRegie,
     ChoixReliquat,
     CompteNominatif,
     Detenu,
@@ -955,11 +956,13 @@ def test_modifier_un_detenu_ne_change_que_les_elements_de_la_repartition(
     assert detenu.libere_le is None
 
 
-def test_le_chef_modifie_les_plafonds_et_l_iban_est_controle(client, chef, regisseur, etab):
+def test_le_chef_modifie_les_plafonds_mais_pas_seul_le_compte_de_la_regie(
+    client, chef, regisseur, etab
+):
     donnees = {
         "nom": etab.nom,
-        "regie_titulaire": "Régie MA1",
-        "regie_iban": "FR76 3000 6000 0112 3456 7890 189",
+        "regie_titulaire": "Régie détournée",
+        "regie_iban": "FR1420041010050500013M02606",
         "plafond_par_virement": "150,00",
         "plafond_mensuel_par_detenu": "300",
         "plafond_mensuel_par_emetteur": "",
@@ -968,19 +971,65 @@ def test_le_chef_modifie_les_plafonds_et_l_iban_est_controle(client, chef, regis
     assert client.post(url("etablissement_change", etab.pk), donnees).status_code == 403
 
     client.force_login(chef)
-    reponse = client.post(
-        url("etablissement_change", etab.pk), {**donnees, "regie_iban": "FR7612345"}
-    )
-    assert reponse.status_code == 200
-    assert "IBAN invalide" in texte(reponse)
-    etab.refresh_from_db()
-    assert etab.plafond_par_virement == D("1000.00")
-
+    page = texte(client.get(url("etablissement_change", etab.pk)))
+    assert "proposer un changement" in page
     reponse = client.post(url("etablissement_change", etab.pk), donnees)
     assert reponse.status_code == 302
     etab.refresh_from_db()
     assert etab.plafond_par_virement == D("150.00")
-    assert etab.regie_iban == "FR7630006000011234567890189"
+    # The account is read-only here: one chef alone cannot change where the money goes.
+    assert (etab.regie_iban, etab.regie_titulaire) == (
+        "FR7630006000011234567890189",
+        f"Régie des comptes nominatifs {etab.code}",
+    )
+
+    # Proposed by the régisseur, approved by the chef: then it changes.
+    client.force_login(regisseur)
+    reponse = client.post(
+        url("changementcompteregie_add"),
+        {
+            "jeton": jeton(),
+            "etablissement": etab.pk,
+            "titulaire": "Régie MA1",
+            "iban": "FR76 3000 6000 0112 3456 7890 180",
+            "motif": "Nouveau compte au Trésor",
+        },
+    )
+    assert "IBAN du bénéficiaire invalide" in texte(reponse)
+    reponse = client.post(
+        url("changementcompteregie_add"),
+        {
+            "jeton": jeton(),
+            "etablissement": etab.pk,
+            "titulaire": "Régie MA1",
+            "iban": "FR14 2004 1010 0505 0001 3M02 606",
+            "motif": "Nouveau compte au Trésor",
+        },
+    )
+    assert reponse.status_code == 302
+    changement = ChangementCompteRegie.objects.get()
+    etab.refresh_from_db()
+    assert etab.regie_iban == "FR7630006000011234567890189"  # not yet
+    client.force_login(chef)
+    page = texte(client.get(url("changementcompteregie_change", changement.pk)))
+    assert "FR7630006000011234567890189" in page and "FR1420041010050500013M02606" in page
+    # The régisseur who proposed it cannot decide it (no right, and not twice the same).
+    client.force_login(regisseur)
+    assert (
+        client.post(
+            url("changementcompteregie_decision", changement.pk),
+            {"jeton": jeton(), "decision": "approuver", "motif": ""},
+        ).status_code
+        == 403
+    )
+    client.force_login(chef)
+    reponse = client.post(
+        url("changementcompteregie_decision", changement.pk),
+        {"jeton": jeton(), "decision": "approuver", "motif": ""},
+    )
+    assert reponse.status_code == 302
+    etab.refresh_from_db()
+    assert (etab.regie_iban, etab.regie_titulaire) == ("FR1420041010050500013M02606", "Régie MA1")
 
 
 # --- Nothing is deleted, the ledger is read-only --------------------------------------
