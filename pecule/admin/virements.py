@@ -17,7 +17,6 @@ from ..models import (
     EvenementVirement,
     NotificationRecue,
     NotificationRejetee,
-    StatutRegie,
     Virement,
 )
 
@@ -31,6 +30,19 @@ class DecisionVirementForm(MotifSeulMixin, FormulaireRegie):
         ],
         widget=forms.RadioSelect,
         error_messages={"required": "Choisissez de créditer ou de retourner le virement."},
+    )
+    titulaire = forms.CharField(
+        label="Retour : titulaire du compte de l'émetteur",
+        max_length=70,
+        required=False,
+        help_text="Pour un retour seulement ; par défaut celui du relevé bancaire.",
+    )
+    iban = forms.CharField(
+        label="Retour : IBAN de l'émetteur",
+        max_length=42,
+        required=False,
+        help_text="Pour un retour seulement ; par défaut le compte d'où vient l'argent "
+        "(relevé bancaire de la régie, ou prestataire).",
     )
 
 
@@ -54,7 +66,7 @@ class ATraiterFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "oui":
-            return queryset.filter(statut_regie=StatutRegie.A_TRAITER)
+            return queryset.a_traiter()
         if self.value() == "verifier":
             return queryset.filter(a_verifier=True)
         return queryset
@@ -82,7 +94,8 @@ class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
     readonly_fields = [
         "reference",
         "montant",
-        "proche",
+        "emetteur",
+        "compte_emetteur",
         "detenu",
         "etablissement",
         "permis",
@@ -93,6 +106,7 @@ class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
         "motif",
         "statut_regie",
         "motif_a_traiter",
+        "retour",
         "a_verifier",
         "lien_ecriture",
         "cree_le",
@@ -117,9 +131,35 @@ class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
             obj.ecriture_id,
         )
 
+    @admin.display(description="émetteur")
+    def emetteur(self, obj):
+        proche = obj.proche
+        return f"{proche.fc_given_name} {proche.fc_family_name}".strip() or "—"
+
+    @admin.display(description="compte d'où vient l'argent")
+    def compte_emetteur(self, obj):
+        origine = services.compte_d_origine(obj)
+        if not origine.iban:
+            return "inconnu (importez le relevé bancaire de la régie)"
+        source = {"releve": "relevé bancaire de la régie", "prestataire": "prestataire"}
+        return f"{origine.titulaire} – {origine.iban} ({source[origine.source]})"
+
+    @admin.display(description="retour")
+    def retour(self, obj):
+        if obj.ordre_retour_id is None:
+            return "—"
+        ordre = obj.ordre_retour
+        return format_html(
+            '{} – <a href="{}">ordre {}</a> ({})',
+            obj.motif_retour,
+            reverse("admin:regie_ordrevirement_change", args=[ordre.pk]),
+            ordre.reference,
+            ordre.get_statut_display().lower(),
+        )
+
     @admin.display(description="décision du régisseur")
     def action_decision(self, obj):
-        if obj.statut_regie != StatutRegie.A_TRAITER:
+        if not obj.est_a_traiter:
             return "—"
         return format_html(
             '<a class="button" href="{}">Créditer ou retourner ce virement</a>',
@@ -148,9 +188,17 @@ class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
                 )
                 return f"Virement {virement.reference} crédité sur le compte nominatif.", url
             services.retourner_virement(
-                virement=virement, auteur=request.user, motif=donnees["motif"]
+                virement=virement,
+                auteur=request.user,
+                motif=donnees["motif"],
+                iban=donnees["iban"],
+                titulaire=donnees["titulaire"],
             )
-            return f"Virement {virement.reference} retourné à l'émetteur.", url
+            return (
+                f"Virement {virement.reference} à retourner à l'émetteur : l'ordre de virement "
+                "est préparé ; une seconde personne doit le valider.",
+                url,
+            )
 
         return formulaire_operation(
             request,
@@ -161,7 +209,14 @@ class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
             executer=executer,
             url_retour=url,
             objet=virement,
-            introduction=f"Ce virement n'a pas pu être crédité automatiquement : {virement.motif_a_traiter}",
+            introduction=(
+                f"Ce virement n'a pas pu être crédité automatiquement : {virement.motif_a_traiter}"
+                if not virement.retour_en_echec
+                else f"Le retour de ce virement a échoué (ordre {virement.ordre_retour.reference}, "
+                f"{virement.ordre_retour.get_statut_display().lower()}) : créditez-le ou "
+                "retournez-le de nouveau, vers le bon compte."
+            )
+            + f" Émetteur : {self.emetteur(virement)} ; {self.compte_emetteur(virement)}.",
         )
 
 

@@ -60,6 +60,7 @@ class EtatPaiement:
     statut: str  # a StatutPaiement
     statut_brut: str
     motif: str = ""
+    iban_payeur: str = ""  # the payer's account, when the provider reports it
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,7 +164,12 @@ class FournisseurSandbox(FournisseurPaiement):
             statut = _statut(brut)
         except ValueError as exc:
             raise ErreurFournisseur(str(exc), transitoire=False) from exc
-        return EtatPaiement(statut=statut, statut_brut=brut, motif=str(corps.get("motif") or ""))
+        return EtatPaiement(
+            statut=statut,
+            statut_brut=brut,
+            motif=str(corps.get("motif") or ""),
+            iban_payeur=str(corps.get("debiteur_iban") or "")[:34],
+        )
 
     def verify_notification(self, entetes: dict[str, str], corps: bytes) -> None:
         """`Pecule-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256("<t>.<raw body>")>`:

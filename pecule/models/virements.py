@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from regie.models import MONEY, Detenu, Ecriture, Etablissement
+from regie.models import MONEY, STATUTS_ECHEC, Detenu, Ecriture, Etablissement, OrdreVirement
 
 from ..fournisseurs.base import StatutPaiement
 
@@ -60,6 +60,18 @@ class EtatProche(models.TextChoices):
     ANNULE = "annule", "Annulé"
     EXPIRE = "expire", "Expiré"
     RETOURNE = "retourne", "Retourné à l'émetteur"
+
+
+# A returned transfer whose return order was refused or rejected by the bank: its money is
+# back on the régie's account, waiting for the régisseur again.
+RETOUR_EN_ECHEC = Q(statut_regie=StatutRegie.RETOURNE, ordre_retour__statut__in=STATUTS_ECHEC)
+# The « à traiter » queue: held transfers, and returns that failed. Defined once.
+A_TRAITER = Q(statut_regie=StatutRegie.A_TRAITER) | RETOUR_EN_ECHEC
+
+
+class VirementQuerySet(models.QuerySet):
+    def a_traiter(self):
+        return self.filter(A_TRAITER)
 
 
 class Virement(models.Model):
@@ -117,6 +129,22 @@ class Virement(models.Model):
     ecriture = models.OneToOneField(
         Ecriture, on_delete=models.PROTECT, null=True, blank=True, related_name="virement"
     )
+    iban_payeur = models.CharField(
+        "IBAN du payeur",
+        max_length=34,
+        blank=True,
+        help_text="Le compte d'où vient l'argent, tel que le prestataire l'a donné.",
+    )
+    ordre_retour = models.ForeignKey(
+        OrdreVirement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="ordre de retour",
+        help_text="Le virement de la régie qui rend l'argent à l'émetteur (le dernier).",
+    )
+    motif_retour = models.CharField("motif du retour", max_length=300, blank=True)
     cree_le = models.DateTimeField("créé le", default=timezone.now)
     maj_le = models.DateTimeField("mis à jour le", auto_now=True)
     execute_le = models.DateTimeField("exécuté le", null=True, blank=True)
@@ -124,6 +152,8 @@ class Virement(models.Model):
         "prochaine interrogation du prestataire", null=True, blank=True
     )
     verifications = models.PositiveIntegerField("interrogations du prestataire", default=0)
+
+    objects = VirementQuerySet.as_manager()
 
     class Meta:
         verbose_name = "virement"
@@ -148,6 +178,10 @@ class Virement(models.Model):
                 condition=~Q(statut_regie=StatutRegie.CREDITE) | Q(ecriture__isnull=False),
                 name="virement_credite_a_une_ecriture",
             ),
+            models.CheckConstraint(
+                condition=~Q(statut_regie=StatutRegie.RETOURNE) | Q(ordre_retour__isnull=False),
+                name="virement_retourne_a_un_ordre",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -156,6 +190,19 @@ class Virement(models.Model):
     @property
     def est_final(self) -> bool:
         return self.statut_paiement in STATUTS_FINAUX
+
+    @property
+    def est_a_traiter(self) -> bool:
+        """In the « à traiter » queue (`A_TRAITER`, as a property of one row)."""
+        return self.statut_regie == StatutRegie.A_TRAITER or self.retour_en_echec
+
+    @property
+    def retour_en_echec(self) -> bool:
+        return (
+            self.statut_regie == StatutRegie.RETOURNE
+            and self.ordre_retour is not None
+            and self.ordre_retour.en_echec
+        )
 
     @property
     def etat_proche(self) -> EtatProche:
@@ -169,7 +216,7 @@ class Virement(models.Model):
             return EtatProche.EXPIRE
         if self.statut_regie == StatutRegie.CREDITE:
             return EtatProche.CREDITE
-        if self.statut_regie == StatutRegie.RETOURNE:
+        if self.statut_regie == StatutRegie.RETOURNE and not self.retour_en_echec:
             return EtatProche.RETOURNE
         return EtatProche.CONFIRME
 

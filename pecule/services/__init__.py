@@ -24,6 +24,7 @@ from .initiation import (
     montants_en_attente,
     verifier_virement_possible,
 )
+from .selecteurs import CompteOrigine, compte_d_origine
 
 __all__ = [
     "AUTEUR_SYSTEME",
@@ -31,10 +32,12 @@ __all__ = [
     "DUREE_SUIVI",
     "INTERVALLE_VERIFICATION_ENSUITE",
     "MONTANT_MINIMUM",
+    "CompteOrigine",
     "VirementImpossible",
     "actualiser_virement",
     "appliquer_etat",
     "autorisation_d422_pour",
+    "compte_d_origine",
     "crediter_virement_a_traiter",
     "emetteur_de",
     "initier_virement",

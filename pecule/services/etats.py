@@ -57,6 +57,9 @@ def appliquer_etat(*, virement: Virement, etat: EtatPaiement, origine: str) -> V
         virement.verifications += 1
     champs = {"verifications", "prochaine_verification", "statut_brut"}
     virement.statut_brut = etat.statut_brut[:60]
+    if etat.iban_payeur and not virement.iban_payeur:
+        virement.iban_payeur = etat.iban_payeur
+        champs.add("iban_payeur")
     if actuel in STATUTS_FINAUX:
         if (
             nouveau == StatutPaiement.EXECUTE

@@ -56,10 +56,14 @@ from .ordres import (
     constater_rejet,
     constituer_remise,
     preparer_retour_virement,
+    preparer_versement_entre_regies,
     reemettre_ordre,
     refuser_ordre,
     transmettre_remise,
     valider_ordre,
+)
+from .ordres import (
+    masquer as masquer_iban,
 )
 from .permissions import (
     enregistrer_retour_permission,
@@ -104,12 +108,14 @@ __all__ = [
     "enregistrer_retour_permission",
     "fixer_permission_sortie",
     "liquider_a_la_liberation",
+    "masquer_iban",
     "montant_bloque_d422",
     "montant_recu_d422",
     "montant_valide",
     "payer_depense_d422",
     "payer_parties_civiles",
     "preparer_retour_virement",
+    "preparer_versement_entre_regies",
     "proposer_changement_compte",
     "reemettre_ordre",
     "refuser_changement_compte",

@@ -36,6 +36,7 @@ from ..exceptions import (
 from ..models import (
     ActionOrdre,
     CompteNominatif,
+    Contrepartie,
     Ecriture,
     Etablissement,
     EvenementOrdre,
@@ -230,6 +231,32 @@ def preparer_retour_virement(
         etablissement=etablissement,
         compte=compte,
         ecriture=None,
+    )
+
+
+@transaction.atomic
+def preparer_versement_entre_regies(
+    *, ecriture: Ecriture, origine: Etablissement, auteur, reference: str
+) -> OrdreVirement | None:
+    """Money received on one régie's bank account but credited to an account now kept by
+    another (a relative's transfer held, then credited after the detainee's transfer):
+    an order from the receiving régie to the account's régie. None when both share one
+    bank account."""
+    destination = ecriture.etablissement
+    if compte_de_la_regie(destination).iban == compte_de_la_regie(origine).iban:
+        return None
+    return preparer_ordre(
+        nature=NatureOrdre.TRANSFERT,
+        beneficiaire=compte_de_la_regie(destination),
+        montant=ecriture.montant,
+        libelle=f"VIREMENT {reference} POUR {destination.code} ECROU "
+        f"{ecriture.compte.detenu.numero_ecrou}",
+        source=f"ecriture:{ecriture.pk}:regie",
+        auteur=auteur,
+        etablissement=origine,
+        compte=ecriture.compte,
+        ecriture=ecriture,
+        contrepartie=Contrepartie.ETABLISSEMENT,
     )
 
 

@@ -12,9 +12,15 @@ from pecule.fournisseurs.base import EtatPaiement
 from pecule.models import CourrielSortant, EtatProche, StatutPaiement, StatutRegie, Virement
 from permis import services as permis_services
 from regie import services as regie_services
-from regie.exceptions import DroitsInsuffisants, MontantInvalide, OperationInterdite, PlafondDepasse
+from regie.exceptions import (
+    CoordonneesBancairesInvalides,
+    DroitsInsuffisants,
+    MontantInvalide,
+    OperationInterdite,
+    PlafondDepasse,
+)
 from regie.models import ChoixReliquat, Ecriture, LigneEcriture, Partie
-from tests.factories import EtablissementFactory, agent
+from tests.factories import IBAN_FOURNISSEUR, IBAN_PROCHE, EtablissementFactory, agent
 from tests.horloge import MI_DECEMBRE, MI_JUIN
 from tests.pecule.conftest import creer_proche, permis_pour
 
@@ -204,13 +210,35 @@ def test_regisseur_credite_ou_retourne_un_virement_a_traiter(situation, fourniss
         virement=premier, auteur=regisseur, motif="Permis suspendu après le paiement"
     )
     assert premier.statut_regie == StatutRegie.CREDITE and premier.ecriture.auteur == regisseur
+    # The account the money came from is unknown (no statement, no payer account from
+    # the provider): the régisseur is told what to do, and nothing changes.
+    with pytest.raises(CoordonneesBancairesInvalides, match="importez le relevé bancaire"):
+        services.retourner_virement(virement=second, auteur=regisseur, motif="Incident")
     second = services.retourner_virement(
-        virement=second, auteur=regisseur, motif="Incident au parloir"
+        virement=second, auteur=regisseur, motif="Incident au parloir", iban=IBAN_PROCHE
     )
     assert second.etat_proche == EtatProche.RETOURNE
-    assert CourrielSortant.objects.filter(cle=f"retourne:{second.reference}").exists()
+    ordre = second.ordre_retour
+    assert (ordre.montant, ordre.beneficiaire_iban, ordre.ecriture) == (
+        second.montant,
+        IBAN_PROCHE,
+        None,
+    )
+    assert ordre.beneficiaire_nom == "Angela Claire Louise DUBOIS"
+    # The relative is told when the bank has paid it back, not before.
+    assert not CourrielSortant.objects.filter(cle=f"retourne:{second.reference}").exists()
     with pytest.raises(OperationInterdite):
         services.retourner_virement(virement=second, auteur=regisseur, motif="encore")
+    # Refused by the second person: back in the queue, to credit or return again.
+    chef = agent("Chef d'établissement", situation["etablissement"])
+    regie_services.refuser_ordre(ordre=ordre, auteur=chef, motif="IBAN d'un tiers")
+    second = Virement.objects.get(pk=second.pk)
+    assert second.est_a_traiter and second.etat_proche == EtatProche.CONFIRME
+    assert Virement.objects.a_traiter().filter(pk=second.pk).exists()
+    second = services.crediter_virement_a_traiter(
+        virement=second, auteur=regisseur, motif="Permis rétabli"
+    )
+    assert second.statut_regie == StatutRegie.CREDITE
 
 
 def test_regisseur_d_un_autre_etablissement_ne_decide_pas(situation, fournisseur_memoire):
@@ -248,6 +276,74 @@ def test_virement_d_un_proche_autorise_d422(situation, fournisseur_memoire):
     compte.refresh_from_db()
     assert compte.part_disponible_bloquee == D("450.00")
     assert LigneEcriture.objects.filter(bloque_d422=autorisation).count() == 1
+
+
+def _autorisation_pour_le_proche(situation, montant):
+    regisseur = agent("Régisseur", situation["etablissement"])
+    chef = agent("Chef d'établissement", situation["etablissement"])
+    autorisation = regie_services.demander_d422(
+        detenu=situation["detenu"],
+        montant=D(montant),
+        objet="Prothèse auditive",
+        emetteur_attendu="Angela DUBOIS",
+        reliquat=ChoixReliquat.REPARTIR,
+        date_demande=situation["detenu"].compte.ouvert_le.date(),
+        auteur=regisseur,
+        emetteur_ref=f"proche:{situation['proche'].pk}",
+    )
+    regie_services.decider_d422(
+        autorisation=autorisation, accorder=True, motif="Justifié", auteur=chef
+    )
+    return autorisation, regisseur
+
+
+def test_l_exoneration_d422_suit_le_virement_mis_en_attente(situation, fournisseur_memoire):
+    """Spec 01 §9: whatever path credits a sum from the authorised sender, it is credited
+    unsplit and blocked up to the authorisation's remainder; the excess is split."""
+    autorisation, regisseur = _autorisation_pour_le_proche(situation, "200.00")
+    virement = initier(situation, montant="250.00")
+    permis_services.suspendre_permis(permis=situation["permis"], motif="incident")
+    virement = executer(virement)
+    assert virement.statut_regie == StatutRegie.A_TRAITER
+    services.crediter_virement_a_traiter(virement=virement, auteur=regisseur, motif="Vérifié")
+    compte = situation["detenu"].compte
+    compte.refresh_from_db()
+    # 200 blocked for the authorisation; the 50 € excess is an ordinary receipt of the
+    # month (T0 = 0, under the 200 € allowance): all to the part disponible.
+    assert (compte.parties_civiles, compte.pecule_liberation) == (D("0.00"), D("0.00"))
+    assert (compte.part_disponible, compte.part_disponible_bloquee) == (
+        D("250.00"),
+        D("200.00"),
+    )
+    assert regie_services.montant_recu_d422(autorisation) == D("200.00")
+
+
+def test_credite_apres_transfert_l_argent_suit_par_un_ordre(situation, fournisseur_memoire):
+    """Held because the detainee was transferred: credited to the account now kept by the
+    destination, and an order pays the destination régie from the one that received it."""
+    origine = situation["etablissement"]
+    destination = EtablissementFactory(code="DST", regie_iban=IBAN_FOURNISSEUR)
+    virement = initier(situation, montant="100.00")
+    regisseur_origine = agent("Régisseur", origine)
+    regie_services.transferer_detenu(
+        detenu=situation["detenu"],
+        vers=destination,
+        nouveau_numero_ecrou="D-1",
+        auteur=regisseur_origine,
+    )
+    virement = executer(virement)
+    assert virement.statut_regie == StatutRegie.A_TRAITER
+    regisseur_destination = agent("Régisseur", destination)
+    virement = services.crediter_virement_a_traiter(
+        virement=virement, auteur=regisseur_destination, motif="Transféré à DST"
+    )
+    assert virement.ecriture.etablissement == destination
+    ordre = virement.ecriture.ordres_virement.get()
+    assert (ordre.etablissement, ordre.beneficiaire_iban, ordre.montant) == (
+        origine,
+        IBAN_FOURNISSEUR,
+        D("100.00"),
+    )
 
 
 def test_notification_en_erreur_definitive_abandonnee_sans_relance(situation, settings):
