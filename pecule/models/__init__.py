@@ -5,6 +5,7 @@ the relatives' PDF statements (`releves`)."""
 from .rapprochement import (
     STATUTS_RAPPROCHES,
     LigneReleve,
+    RapportPain002,
     ReleveBancaire,
     Sens,
     StatutRapprochement,
@@ -22,6 +23,7 @@ from .virements import (
     StatutPaiement,
     StatutRegie,
     Virement,
+    VirementQuerySet,
     nouvelle_reference,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "LigneReleve",
     "NotificationRecue",
     "NotificationRejetee",
+    "RapportPain002",
     "ReleveBancaire",
     "ReleveProche",
     "Sens",
@@ -44,6 +47,7 @@ __all__ = [
     "StatutRegie",
     "StatutReleve",
     "Virement",
+    "VirementQuerySet",
     "chemin_releve",
     "nouvelle_reference",
 ]

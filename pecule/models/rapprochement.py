@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from regie.models import MONEY, Etablissement
+from regie.models import MONEY, Etablissement, OrdreVirement, Remise
 
 from .virements import Virement
 
@@ -140,6 +140,17 @@ class LigneReleve(models.Model):
     reference_ecriture = models.CharField(
         "référence de l'écriture", max_length=35, blank=True, help_text="NtryRef."
     )
+    nom_crediteur = models.CharField("bénéficiaire (débit)", max_length=140, blank=True)
+    iban_crediteur = models.CharField("IBAN du bénéficiaire (débit)", max_length=34, blank=True)
+    ordre = models.ForeignKey(
+        OrdreVirement,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lignes_releve",
+        verbose_name="ordre de virement",
+        help_text="Pour un débit : l'ordre de virement de la régie qu'il paie.",
+    )
     virement = models.ForeignKey(
         Virement,
         on_delete=models.PROTECT,
@@ -183,10 +194,21 @@ class LigneReleve(models.Model):
                 condition=Q(statut_rapprochement__in=STATUTS_RAPPROCHES),
                 name="ligne_releve_un_rapprochement_par_virement",
             ),
+            # An order is proven paid by one bank line at most.
+            models.UniqueConstraint(
+                fields=["ordre"],
+                condition=Q(statut_rapprochement__in=STATUTS_RAPPROCHES),
+                name="ligne_releve_un_rapprochement_par_ordre",
+            ),
             models.CheckConstraint(
                 condition=~Q(statut_rapprochement__in=STATUTS_RAPPROCHES)
-                | Q(virement__isnull=False),
+                | Q(virement__isnull=False)
+                | Q(ordre__isnull=False),
                 name="ligne_releve_rapprochee_a_un_virement",
+            ),
+            models.CheckConstraint(
+                condition=Q(virement__isnull=True) | Q(ordre__isnull=True),
+                name="ligne_releve_virement_ou_ordre",
             ),
             models.CheckConstraint(
                 condition=Q(doublon_de__isnull=True)
@@ -203,3 +225,40 @@ class LigneReleve(models.Model):
     def __str__(self) -> str:
         numero = f"{self.position}.{self.sous_position}" if self.sous_position else self.position
         return f"Ligne {numero} – {self.get_sens_display()} {self.montant} {self.devise}"
+
+
+class RapportPain002(models.Model):
+    """One imported status report (ISO 20022 pain.002) of the régie's bank about a batch
+    of outgoing transfers. The same file twice is refused (`empreinte`)."""
+
+    etablissement = models.ForeignKey(
+        Etablissement, on_delete=models.PROTECT, related_name="+", verbose_name="établissement"
+    )
+    remise = models.ForeignKey(
+        Remise, on_delete=models.PROTECT, related_name="rapports", verbose_name="remise"
+    )
+    identifiant_message = models.CharField("identifiant du compte rendu", max_length=35)
+    statut_groupe = models.CharField("statut de la remise", max_length=4, blank=True)
+    nombre_rejets = models.PositiveIntegerField("virements rejetés", default=0)
+    empreinte = models.CharField(
+        "empreinte SHA-256 du fichier", max_length=64, unique=True, editable=False
+    )
+    nom_fichier = models.CharField("nom du fichier", max_length=255, blank=True)
+    contenu = models.BinaryField("fichier reçu", editable=False)
+    importe_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="importé par",
+    )
+    importe_le = models.DateTimeField("importé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "compte rendu de la banque (pain.002)"
+        verbose_name_plural = "comptes rendus de la banque (pain.002)"
+        ordering = ["-importe_le", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Compte rendu {self.identifiant_message} de la remise {self.remise.reference}"

@@ -15,8 +15,13 @@ from regie.roles import CHEF_ETABLISSEMENT, REGISSEUR, ajouter_permissions
 
 # Permission codenames of the `pecule` app given to each role.
 PERMISSIONS_RAPPROCHEMENT = {
-    REGISSEUR: ["view_relevebancaire", "view_lignereleve", "importer_releve"],
-    CHEF_ETABLISSEMENT: ["view_relevebancaire", "view_lignereleve"],
+    REGISSEUR: [
+        "view_relevebancaire",
+        "view_lignereleve",
+        "importer_releve",
+        "view_rapportpain002",
+    ],
+    CHEF_ETABLISSEMENT: ["view_relevebancaire", "view_lignereleve", "view_rapportpain002"],
 }
 
 

@@ -55,6 +55,8 @@ class TransactionLue:
     nom_debiteur: str
     iban_debiteur: str
     reference_banque: str  # TxDtls/Refs/AcctSvcrRef
+    nom_crediteur: str = ""  # who a debit paid (Cdtr), for the régie's outgoing transfers
+    iban_crediteur: str = ""
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,7 @@ class _Lecteur:
         # 001.02: Dbtr is a party (Dbtr/Nm); 001.08: a choice (Dbtr/Pty/Nm).
         parties = self._un(tx, "c:RltdPties")
         nom = self._texte(parties, "c:Dbtr/c:Nm") or self._texte(parties, "c:Dbtr/c:Pty/c:Nm")
+        crediteur = self._texte(parties, "c:Cdtr/c:Nm") or self._texte(parties, "c:Cdtr/c:Pty/c:Nm")
         libelles = [(element.text or "").strip() for element in self._tous(tx, "c:RmtInf/c:Ustrd")]
         libelles += [
             (element.text or "").strip()
@@ -341,4 +344,6 @@ class _Lecteur:
             nom_debiteur=nom,
             iban_debiteur=iban_compact(self._texte(parties, "c:DbtrAcct/c:Id/c:IBAN")),
             reference_banque=self._texte(tx, "c:Refs/c:AcctSvcrRef"),
+            nom_crediteur=crediteur,
+            iban_crediteur=iban_compact(self._texte(parties, "c:CdtrAcct/c:Id/c:IBAN")),
         )

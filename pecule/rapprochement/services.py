@@ -24,10 +24,13 @@ from django.utils import timezone
 from pecule.models import (
     ALPHABET_REFERENCE,
     EvenementVirement,
+    RapportPain002,
     StatutPaiement,
+    StatutRegie,
     Virement,
 )
-from regie.models import Etablissement
+from regie import services as regie
+from regie.models import Etablissement, NatureOrdre, OrdreVirement, Remise, StatutOrdre
 from regie.services import verifier_droits
 from socle import dates
 from socle.erreurs import ErreurMetier
@@ -40,7 +43,10 @@ from ..models import (
     Sens,
     StatutRapprochement,
 )
+from ..services import courriels
+from ..services.commun import journal
 from .camt import CREDIT, DEBIT, CamtInvalide, EcritureLue, ReleveLu, iban_compact, lire_camt053
+from .pain002 import Pain002Invalide, lire_pain002
 
 SOURCE_EVENEMENT = "releve"
 PERMISSION_IMPORT = "pecule.importer_releve"
@@ -51,6 +57,9 @@ _CARACTERES = re.escape(ALPHABET_REFERENCE)
 MOTIF_REFERENCE = re.compile(
     rf"(?<![A-Z0-9])PEC-[{_CARACTERES}]{{4}}-[{_CARACTERES}]{{4}}(?![A-Z0-9])"
 )
+# The régie's own outgoing payment orders (regie.models.ordres.nouvelle_reference_ordre).
+MOTIF_ORDRE = re.compile(rf"(?<![A-Z0-9])ORD-[{_CARACTERES}]{{4}}-[{_CARACTERES}]{{4}}(?![A-Z0-9])")
+AUTEUR_BANQUE = "banque : relevé ou compte rendu"
 
 STATUTS_ECHEC = (StatutPaiement.REFUSE, StatutPaiement.ANNULE, StatutPaiement.EXPIRE)
 STATUTS_EN_COURS = (StatutPaiement.INITIE, StatutPaiement.AUTORISE)
@@ -168,6 +177,8 @@ class _Ligne:
     iban_debiteur: str = ""
     reference_banque: str = ""
     note: str = ""
+    nom_crediteur: str = ""
+    iban_crediteur: str = ""
 
 
 def _lignes_de(ecriture: EcritureLue) -> list[_Ligne]:
@@ -187,6 +198,8 @@ def _lignes_de(ecriture: EcritureLue) -> list[_Ligne]:
                 nom_debiteur=t.nom_debiteur,
                 iban_debiteur=t.iban_debiteur,
                 reference_banque=ecriture.reference_banque or t.reference_banque,
+                nom_crediteur=t.nom_crediteur,
+                iban_crediteur=t.iban_crediteur,
             )
             for rang, t in enumerate(transactions, start=1)
         ]
@@ -204,6 +217,8 @@ def _lignes_de(ecriture: EcritureLue) -> list[_Ligne]:
         ligne.libelle = t.libelle
         ligne.nom_debiteur = t.nom_debiteur
         ligne.iban_debiteur = t.iban_debiteur
+        ligne.nom_crediteur = t.nom_crediteur
+        ligne.iban_crediteur = t.iban_crediteur
     elif transactions:
         ligne.libelle = " ".join(t.libelle for t in transactions if t.libelle)
         ligne.note = (
@@ -283,7 +298,7 @@ def _rapprocher(ligne: LigneReleve, etablissement: Etablissement) -> None:
                 StatutRapprochement.NON_RAPPROCHEE,
                 "Contre-passation par la banque d'un crédit : vérifiez le virement concerné.",
             )
-        return fixer(StatutRapprochement.IGNOREE, "Débit.")
+        return _rapprocher_debit(ligne, etablissement, fixer)
     virement, origine, portail, problemes = _chercher_virement(ligne, etablissement)
     if virement is None:
         if portail:
@@ -327,6 +342,109 @@ def _rapprocher(ligne: LigneReleve, etablissement: Etablissement) -> None:
             virement=virement,
         )
     return fixer(StatutRapprochement.RAPPROCHEE, trouve, *en_cours, virement=virement)
+
+
+def _chercher_ordre(ligne: LigneReleve, etablissement: Etablissement):
+    """(order of this establishment or None, how it was found, problems). End-to-end id
+    first, then the order's reference in the remittance text with the same amount."""
+    problemes: list[str] = []
+    references = []
+    bout_en_bout = ligne.reference_bout_en_bout.strip().upper()
+    if bout_en_bout:
+        references.append(("référence de bout en bout", bout_en_bout, False))
+    for reference in MOTIF_ORDRE.findall(ligne.libelle.upper()):
+        if reference != bout_en_bout:
+            references.append(("référence du libellé", reference, True))
+    for origine, reference, meme_montant in references:
+        ordre = OrdreVirement.objects.filter(reference=reference).first()
+        if ordre is None:
+            if MOTIF_ORDRE.fullmatch(reference):
+                problemes.append(f"Ordre {reference} ({origine}) inconnu du portail.")
+            continue
+        if ordre.etablissement_id != etablissement.pk:
+            problemes.append(f"L'ordre {reference} ({origine}) est celui d'une autre régie.")
+            continue
+        if meme_montant and ordre.montant != ligne.montant:
+            problemes.append(
+                f"L'ordre {reference} ({origine}) est de {euros(ordre.montant)}, le débit de "
+                f"{euros(ligne.montant)}."
+            )
+            continue
+        return ordre, origine, problemes
+    return None, "", problemes
+
+
+def _rapprocher_debit(ligne: LigneReleve, etablissement: Etablissement, fixer) -> None:
+    """A debit of the régie's account is one of its payment orders, paid by the bank."""
+    ordre, origine, problemes = _chercher_ordre(ligne, etablissement)
+    if ordre is None:
+        return fixer(
+            StatutRapprochement.NON_RAPPROCHEE,
+            "Débit sans ordre de virement du portail.",
+            *problemes,
+        )
+    trouve = f"Ordre {ordre.reference} trouvé par la {origine}."
+    ligne.ordre = ordre
+    deja = (
+        LigneReleve.objects.filter(ordre=ordre, statut_rapprochement__in=STATUTS_RAPPROCHES)
+        .select_related("releve")
+        .first()
+    )
+    if deja is not None:
+        ligne.ordre = None
+        return fixer(
+            StatutRapprochement.NON_RAPPROCHEE,
+            trouve,
+            f"Cet ordre est déjà rapproché de la ligne {deja.position} du {deja.releve} : "
+            "payé deux fois ?",
+        )
+    if ordre.statut not in (StatutOrdre.TRANSMIS, StatutOrdre.EXECUTE):
+        ligne.ordre = None
+        return fixer(
+            StatutRapprochement.NON_RAPPROCHEE,
+            trouve,
+            f"L'ordre est « {ordre.get_statut_display().lower()} » mais la banque l'a débité : "
+            "à vérifier avec la banque.",
+        )
+    if ligne.montant != ordre.montant:
+        return fixer(
+            StatutRapprochement.MONTANT_DIFFERENT,
+            trouve,
+            f"Montant débité {euros(ligne.montant)}, montant de l'ordre "
+            f"{euros(ordre.montant)} (écart {euros(ligne.montant - ordre.montant)}).",
+        )
+    ligne.statut_rapprochement = StatutRapprochement.RAPPROCHEE
+    ligne.note = " ".join([ligne.note, trouve]).strip()[:500]
+    return None
+
+
+def _ordre_execute(ligne: LigneReleve, releve: ReleveBancaire, auteur) -> None:
+    """The bank paid the order: it is executed; a relative whose transfer was returned is
+    told, with the régisseur's reason."""
+    jour = ligne.date_comptable or releve.date_fin
+    ordre = regie.constater_execution(
+        ordre=ligne.ordre,
+        date_execution=jour,
+        reference_banque=ligne.reference_banque,
+        auteur=auteur,
+        auteur_systeme="" if auteur else AUTEUR_BANQUE,
+    )
+    if ordre.nature != NatureOrdre.RETOUR_VIREMENT:
+        return
+    virement = (
+        Virement.objects.filter(ordre_retour=ordre).select_related("proche", "detenu").first()
+    )
+    if virement is None or virement.statut_regie != StatutRegie.RETOURNE:
+        return
+    journal(
+        virement,
+        SOURCE_EVENEMENT,
+        StatutRegie.RETOURNE,
+        StatutRegie.RETOURNE,
+        f"Retour exécuté par la banque le {jour:%d/%m/%Y} (ordre {ordre.reference}).",
+        auteur,
+    )
+    courriels.virement_retourne(virement, virement.motif_retour, execute_le=jour)
 
 
 def _journaliser(ligne: LigneReleve, releve: ReleveBancaire, auteur) -> None:
@@ -430,6 +548,8 @@ def importer_releve(
                 libelle=a_ecrire.libelle,
                 nom_debiteur=a_ecrire.nom_debiteur[:140],
                 iban_debiteur=a_ecrire.iban_debiteur[:34],
+                nom_crediteur=a_ecrire.nom_crediteur[:140],
+                iban_crediteur=a_ecrire.iban_crediteur[:34],
                 reference_banque=a_ecrire.reference_banque[:35],
                 reference_ecriture=ecriture.reference_ecriture[:35],
                 note=a_ecrire.note,
@@ -466,6 +586,11 @@ def importer_releve(
             ligne.save()
             if ligne.virement_id is not None:
                 _journaliser(ligne, releve, auteur)
+            if (
+                ligne.ordre_id is not None
+                and ligne.statut_rapprochement == StatutRapprochement.RAPPROCHEE
+            ):
+                _ordre_execute(ligne, releve, auteur)
     return releve
 
 
@@ -483,7 +608,7 @@ def resume_releve(releve: ReleveBancaire) -> dict[str, int]:
 def _lignes(etablissement: Etablissement, statut: str) -> QuerySet[LigneReleve]:
     return (
         LigneReleve.objects.filter(etablissement=etablissement, statut_rapprochement=statut)
-        .select_related("releve", "virement")
+        .select_related("releve", "virement", "ordre")
         .order_by("date_comptable", "releve_id", "position", "sous_position")
     )
 
@@ -491,12 +616,12 @@ def _lignes(etablissement: Etablissement, statut: str) -> QuerySet[LigneReleve]:
 def lignes_non_rapprochees(etablissement: Etablissement) -> QuerySet[LigneReleve]:
     """Credit lines carrying a portal reference that could not be matched (unknown,
     ambiguous, another establishment's, a transfer already matched or reported failed),
-    and reversals by the bank."""
+    reversals by the bank, and debits that pay no transmitted order of the portal."""
     return _lignes(etablissement, StatutRapprochement.NON_RAPPROCHEE)
 
 
 def ecarts_de_montant(etablissement: Etablissement) -> QuerySet[LigneReleve]:
-    """Lines matched to a transfer whose amount differs."""
+    """Lines matched to a transfer, or debits matched to an order, whose amount differs."""
     return _lignes(etablissement, StatutRapprochement.MONTANT_DIFFERENT)
 
 
@@ -536,3 +661,137 @@ def virements_executes_sans_ligne(
     if etablissement is not None:
         virements = virements.filter(etablissement=etablissement)
     return virements.select_related("detenu", "etablissement").order_by("execute_le", "pk")
+
+
+def ordres_transmis_sans_ligne(
+    etablissement: Etablissement,
+    delai_jours_ouvres: int = DELAI_JOURS_OUVRES,
+    *,
+    aujourdhui: datetime.date | None = None,
+) -> QuerySet[OrdreVirement]:
+    """Orders transmitted to the bank at least `delai_jours_ouvres` business days ago
+    that no debit line of a statement proves paid, nor a status report rejected."""
+    aujourdhui = aujourdhui or dates.aujourdhui()
+    limite = timezone.make_aware(
+        datetime.datetime.combine(jour_limite(aujourdhui, delai_jours_ouvres), datetime.time.min)
+    )
+    return (
+        OrdreVirement.objects.filter(
+            etablissement=etablissement,
+            statut=StatutOrdre.TRANSMIS,
+            remise__transmise_le__lt=limite,
+        )
+        .select_related("remise", "compte__detenu")
+        .order_by("remise__transmise_le", "pk")
+    )
+
+
+# --- The bank's status report on a batch (pain.002) --------------------------------------
+
+
+@dataclass(frozen=True)
+class _RejetGroupe:
+    reference_bout_en_bout: str
+    code_raison: str
+    raison: str
+
+
+class RapportRefuse(ReleveRefuse):
+    code = "rapport_pain002_refuse"
+
+
+@transaction.atomic
+def importer_rapport_pain002(
+    *, etablissement: Etablissement, fichier: bytes, auteur, nom_fichier: str = ""
+) -> RapportPain002:
+    """Import the bank's status report on one of the establishment's batches: each
+    rejected transaction rejects its order (its money put back where it came from, with
+    the bank's reason), and the establishment's régisseurs are told. The same file
+    twice, a report on an unknown batch or naming an order that is not in the batch is
+    refused as a whole: nothing changes."""
+    verifier_droits(auteur, etablissement, PERMISSION_IMPORT, "importer un compte rendu")
+    cle = empreinte(fichier)
+    deja = RapportPain002.objects.filter(empreinte=cle).select_related("remise").first()
+    if deja is not None:
+        raise ReleveDejaImporte(
+            f"Ce compte rendu a déjà été importé le "
+            f"{timezone.localtime(deja.importe_le):%d/%m/%Y à %H:%M} : rien n'a été modifié."
+        )
+    try:
+        rapport = lire_pain002(fichier)
+    except Pain002Invalide as exc:
+        raise RapportRefuse(exc.message) from exc
+    remise = (
+        Remise.objects.select_for_update()
+        .filter(etablissement=etablissement, reference=rapport.message_origine)
+        .first()
+    )
+    if remise is None:
+        raise RapportRefuse(
+            f"Ce compte rendu concerne la remise « {rapport.message_origine} », qui n'est pas "
+            f"une remise de {etablissement.nom} : rien n'a été modifié."
+        )
+    ordres = {o.reference: o for o in remise.ordres.all()}
+    inconnues = [
+        t.reference_bout_en_bout
+        for t in rapport.transactions
+        if t.reference_bout_en_bout not in ordres
+    ]
+    if inconnues:
+        raise RapportRefuse(
+            f"Le compte rendu cite des virements qui ne sont pas dans la remise "
+            f"{remise.reference} ({', '.join(inconnues[:5])}) : rien n'a été modifié."
+        )
+    rejets = [t for t in rapport.transactions if t.rejetee]
+    if rapport.statut_groupe == "RJCT" and not rapport.transactions:
+        # The whole batch rejected, without the detail of each transfer.
+        rejets = [
+            _RejetGroupe(o.reference, rapport.code_raison_groupe, rapport.raison_groupe)
+            for o in ordres.values()
+        ]
+    systeme = "" if auteur else AUTEUR_BANQUE
+    rejetes = []
+    for rejet in rejets:
+        ordre = ordres[rejet.reference_bout_en_bout]
+        if ordre.statut == StatutOrdre.REJETE:
+            continue
+        if ordre.statut != StatutOrdre.TRANSMIS:
+            raise RapportRefuse(
+                f"L'ordre {ordre.reference} est « {ordre.get_statut_display().lower()} » : la "
+                "banque ne peut pas le rejeter. Rien n'a été modifié ; interrogez la banque."
+            )
+        regie.constater_rejet(
+            ordre=ordre,
+            code=rejet.code_raison,
+            motif=rejet.raison,
+            auteur=auteur,
+            auteur_systeme=systeme,
+        )
+        rejetes.append(ordre)
+    rapport_enregistre = RapportPain002.objects.create(
+        etablissement=etablissement,
+        remise=remise,
+        identifiant_message=rapport.identifiant_message[:35],
+        statut_groupe=rapport.statut_groupe[:4],
+        nombre_rejets=len(rejetes),
+        empreinte=cle,
+        nom_fichier=nom_fichier[:255],
+        contenu=fichier,
+        importe_par=auteur,
+    )
+    if rejetes:
+        lignes = "\n".join(
+            f"- {o.reference} : {euros(o.montant)} à {o.beneficiaire_nom} ({o.code_rejet} "
+            f"{o.motif_rejet})"
+            for o in rejetes
+        )
+        regie.prevenir(
+            etablissement,
+            "regie.passer_ecriture",
+            f"Pécule – {len(rejetes)} virement(s) rejeté(s) par la banque ({etablissement.nom})",
+            f"La banque a rejeté des virements de la remise {remise.reference}. Leur montant "
+            "est remis sur le compte nominatif d'origine (ou, pour un virement retourné, "
+            "dans la file « à traiter »). Vérifiez les coordonnées et émettez-les de "
+            f"nouveau.\n\n{lignes}\n",
+        )
+    return rapport_enregistre

@@ -40,7 +40,13 @@ def virement_refuse(virement: Virement) -> None:
     )
 
 
-def virement_retourne(virement: Virement, motif: str) -> None:
+def virement_retourne(virement: Virement, motif: str, *, execute_le) -> None:
+    """Once the bank has executed the return order: the reason and the day."""
     _ecrire(
-        virement, "retourne", f"Votre virement {virement.reference} vous est retourné", motif=motif
+        virement,
+        "retourne",
+        f"Votre virement {virement.reference} vous a été renvoyé",
+        motif=motif,
+        execute_le=execute_le,
+        iban=virement.ordre_retour.beneficiaire_iban if virement.ordre_retour_id else "",
     )

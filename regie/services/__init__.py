@@ -70,6 +70,7 @@ from .permissions import (
     fixer_permission_sortie,
     remettre_somme_permission,
 )
+from .personnel import personnel_ayant_le_droit, prevenir
 from .recettes import (
     crediter_capital_rente_accident_travail,
     crediter_virement_proche,
@@ -114,8 +115,10 @@ __all__ = [
     "montant_valide",
     "payer_depense_d422",
     "payer_parties_civiles",
+    "personnel_ayant_le_droit",
     "preparer_retour_virement",
     "preparer_versement_entre_regies",
+    "prevenir",
     "proposer_changement_compte",
     "reemettre_ordre",
     "refuser_changement_compte",

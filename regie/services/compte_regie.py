@@ -6,52 +6,21 @@ who may approve is told by email."""
 
 from __future__ import annotations
 
-import logging
-
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from ..exceptions import DecisionDejaPrise, OperationInterdite, SecondRegardRequis
 from ..models import ChangementCompteRegie, Etablissement, StatutChangementCompte
 from .ecritures import verifier_droits
 from .ordres import beneficiaire_valide, masquer
-
-logger = logging.getLogger(__name__)
+from .personnel import prevenir
 
 PERMISSION_PROPOSER = "regie.add_changementcompteregie"
 PERMISSION_APPROUVER = "regie.approuver_changementcompteregie"
 
 
-def _approbateurs(etablissement: Etablissement):
-    """The active staff of the establishment who may approve (by group or directly)."""
-    codename = PERMISSION_APPROUVER.split(".", 1)[1]
-    droit = Q(groups__permissions__codename=codename) | Q(user_permissions__codename=codename)
-    return (
-        get_user_model()
-        .objects.filter(
-            droit, is_active=True, is_staff=True, affectations__etablissement=etablissement
-        )
-        .exclude(email="")
-        .distinct()
-    )
-
-
 def _prevenir(changement: ChangementCompteRegie, sujet: str, texte: str) -> None:
-    """Email the approvers once the transaction is committed (never for a rollback)."""
-    destinataires = sorted(_approbateurs(changement.etablissement).values_list("email", flat=True))
-    if not destinataires:
-        return
-
-    def envoyer():
-        try:
-            send_mail(sujet, texte, None, destinataires)
-        except Exception:  # an email failure never undoes the decision; it is logged
-            logger.exception("Email about the régie account change %s not sent", changement.pk)
-
-    transaction.on_commit(envoyer)
+    prevenir(changement.etablissement, PERMISSION_APPROUVER, sujet, texte)
 
 
 def _resume(changement: ChangementCompteRegie) -> str:

@@ -128,7 +128,7 @@ def test_import_par_le_formulaire(client_a, etab_a, regisseur_a):
     assert bytes(releve.contenu) == contenu
     assert messages_de(reponse) == [
         f"{releve} importé : 2 ligne(s), dont 1 rapprochée(s), 0 avec un montant différent, "
-        "0 non rapprochée(s) et 1 ignorée(s)."
+        "1 non rapprochée(s) et 0 ignorée(s)."
     ]
     assert LigneReleve.objects.get(virement=virement).statut_rapprochement == (
         StatutRapprochement.RAPPROCHEE

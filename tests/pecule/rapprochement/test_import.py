@@ -158,7 +158,10 @@ def test_plusieurs_references_dans_le_libelle(etab, regisseur):
     assert "Plusieurs références" in ligne.note
 
 
-def test_debits_et_credits_hors_portail_ignores(etab, regisseur):
+def test_credit_hors_portail_ignore_debit_sans_ordre_a_examiner(etab, regisseur):
+    """A credit without a portal reference is not the portal's business (wages…); a debit
+    of the régie's account without a payment order of the portal is listed: money left
+    the régie without an approved order (spec 05 §3)."""
     releve = importer(
         etab,
         regisseur,
@@ -168,11 +171,14 @@ def test_debits_et_credits_hors_portail_ignores(etab, regisseur):
         ],
     )
     lignes = list(releve.lignes.order_by("position"))
-    assert [ligne.statut_rapprochement for ligne in lignes] == [StatutRapprochement.IGNOREE] * 2
-    assert lignes[0].note == "Débit."
+    assert [ligne.statut_rapprochement for ligne in lignes] == [
+        StatutRapprochement.NON_RAPPROCHEE,
+        StatutRapprochement.IGNOREE,
+    ]
+    assert lignes[0].note == "Débit sans ordre de virement du portail."
     assert lignes[1].note == "Crédit sans référence du portail."
     assert releve.total_debits == D("12.00") and releve.total_credits == D("300.00")
-    assert not services.lignes_non_rapprochees(etab).exists()
+    assert list(services.lignes_non_rapprochees(etab)) == [lignes[0]]
 
 
 def test_virement_deja_rapproche_par_une_autre_ligne(etab, regisseur):
