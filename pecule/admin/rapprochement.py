@@ -5,8 +5,12 @@
   page listing its lines and their matching state;
 - « Importer un relevé camt.053 »: the upload form (permission `pecule.importer_releve`,
   the Régisseur role), which calls `services.importer_releve`;
-- « Rapprochement »: per establishment, the three lists of 03-paiements.md: unmatched
-  lines, amount mismatches, executed transfers with no bank line.
+- « Importer un compte rendu pain.002 »: the bank's status report on a batch of the
+  régie's outgoing transfers (`services.importer_rapport_pain002`);
+- « Rapprochement »: per establishment, the three lists of 03-paiements.md and their
+  debit side (05-sorties-de-fonds.md): unmatched lines (credits with a portal reference,
+  debits without an order), amount mismatches, executed transfers with no bank line and
+  orders transmitted with no bank line.
 Nothing here is ever added, changed or deleted by hand: only the import writes.
 """
 
@@ -25,9 +29,9 @@ from socle.admin import LectureSeuleMixin, contexte_admin
 from socle.erreurs import ErreurMetier
 from socle.formats import euros
 
-from ..models import LigneReleve, ReleveBancaire, StatutRapprochement
+from ..models import LigneReleve, RapportPain002, ReleveBancaire, StatutRapprochement
 from ..rapprochement import services
-from ..rapprochement.forms import ImportReleveForm
+from ..rapprochement.forms import ImportRapportForm, ImportReleveForm
 
 PERMISSION_IMPORT = services.PERMISSION_IMPORT
 PERMISSION_VOIR = "pecule.view_relevebancaire"
@@ -40,6 +44,12 @@ def url_virement(virement_id: int | None) -> str | None:
         return reverse("admin:pecule_virement_change", args=[virement_id])
     except NoReverseMatch:  # the transfers' admin is not mounted
         return None
+
+
+def url_ordre(ordre_id: int | None) -> str | None:
+    if ordre_id is None:
+        return None
+    return reverse("admin:regie_ordrevirement_change", args=[ordre_id])
 
 
 def url_releve(releve_id: int) -> str:
@@ -59,6 +69,7 @@ def _ligne(ligne: LigneReleve) -> dict:
         else str(ligne.position),
         "montant": euros(ligne.montant),
         "url_virement": url_virement(ligne.virement_id),
+        "url_ordre": url_ordre(ligne.ordre_id),
         "url_releve": url_releve(ligne.releve_id),
         "url_doublon": url_releve(ligne.doublon_de.releve_id) if ligne.doublon_de_id else None,
     }
@@ -178,6 +189,60 @@ class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
             contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
         )
 
+    def vue_importer_pain002(self, request):
+        if not request.user.has_perm(PERMISSION_IMPORT):
+            raise PermissionDenied
+        etablissements = etablissements_geres(request.user)
+        form = ImportRapportForm(
+            request.POST if request.method == "POST" else None,
+            request.FILES if request.method == "POST" else None,
+            etablissements=etablissements,
+        )
+        if request.method == "POST" and form.is_valid():
+            fichier = form.cleaned_data["fichier"]
+            try:
+                rapport = services.importer_rapport_pain002(
+                    etablissement=form.cleaned_data["etablissement"],
+                    fichier=fichier.read(),
+                    auteur=request.user,
+                    nom_fichier=fichier.name or "",
+                )
+            except ErreurMetier as exc:
+                form.add_error(None, exc.message)
+            else:
+                if rapport.nombre_rejets:
+                    self.message_user(
+                        request,
+                        f"{rapport} importé : {rapport.nombre_rejets} virement(s) rejeté(s) par "
+                        "la banque ; leur montant est remis en compte (ou le virement retourné "
+                        "revient dans la file « à traiter »). Vérifiez les coordonnées et "
+                        "émettez-les de nouveau.",
+                        messages.WARNING,
+                    )
+                else:
+                    self.message_user(
+                        request, f"{rapport} importé : aucun rejet.", messages.SUCCESS
+                    )
+                return HttpResponseRedirect(
+                    reverse("admin:regie_remise_change", args=[rapport.remise_id])
+                )
+        return TemplateResponse(
+            request,
+            "admin/pecule/rapprochement/importer.html",
+            contexte_admin(
+                self,
+                request,
+                title="Importer un compte rendu de remise (pain.002)",
+                form=form,
+                bouton="Importer le compte rendu",
+                id_formulaire="import-pain002-form",
+                introduction="Le compte rendu de la banque dit, pour chaque virement d'une "
+                "remise transmise, s'il est accepté ou rejeté. Un virement rejeté est remis "
+                "en compte avec le motif de la banque ; un fichier qui cite une remise ou un "
+                "virement inconnu est refusé en entier.",
+            ),
+        )
+
     # --- Reconciliation --------------------------------------------------------------
 
     def vue_choix_rapprochement(self, request):
@@ -213,6 +278,10 @@ class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
             }
             for virement in services.virements_executes_sans_ligne(etablissement, delai)
         ]
+        ordres = [
+            {"ordre": ordre, "montant": euros(ordre.montant), "url": url_ordre(ordre.pk)}
+            for ordre in services.ordres_transmis_sans_ligne(etablissement, delai)
+        ]
         dernier = ReleveBancaire.objects.filter(etablissement=etablissement).first()
         return TemplateResponse(
             request,
@@ -227,6 +296,7 @@ class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
                 ],
                 ecarts=[_ligne(ligne) for ligne in services.ecarts_de_montant(etablissement)],
                 virements=virements,
+                ordres=ordres,
                 delai=delai,
                 dernier_releve=dernier,
                 url_dernier_releve=url_releve(dernier.pk) if dernier else None,
@@ -240,6 +310,11 @@ class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
 
         return [
             path("importer/", vue(self.vue_importer), name="pecule_relevebancaire_importer"),
+            path(
+                "importer-pain002/",
+                vue(self.vue_importer_pain002),
+                name="pecule_relevebancaire_importer_pain002",
+            ),
             path(
                 "rapprochement/",
                 vue(self.vue_choix_rapprochement),
@@ -290,5 +365,41 @@ class LigneReleveAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url_releve(obj.releve_id), obj.releve)
 
 
+class RapportPain002Admin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
+    list_display = [
+        "identifiant_message",
+        "remise_liee",
+        "etablissement",
+        "statut_groupe",
+        "nombre_rejets",
+        "importe_le",
+        "importe_par",
+    ]
+    list_filter = [("etablissement", admin.RelatedOnlyFieldListFilter), "statut_groupe"]
+    list_select_related = ["remise", "etablissement", "importe_par"]
+    search_fields = ["identifiant_message", "remise__reference"]
+    fields = [
+        "identifiant_message",
+        "remise_liee",
+        "etablissement",
+        "statut_groupe",
+        "nombre_rejets",
+        "nom_fichier",
+        "importe_le",
+        "importe_par",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="remise")
+    def remise_liee(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:regie_remise_change", args=[obj.remise_id]),
+            obj.remise.reference,
+        )
+
+
 admin.site.register(ReleveBancaire, ReleveBancaireAdmin)
+admin.site.register(RapportPain002, RapportPain002Admin)
 admin.site.register(LigneReleve, LigneReleveAdmin)

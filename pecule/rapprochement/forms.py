@@ -2,6 +2,7 @@
 
 from django import forms
 
+from . import pain002
 from .camt import TAILLE_MAXIMALE
 
 
@@ -40,5 +41,28 @@ class ImportReleveForm(forms.Form):
             raise forms.ValidationError(
                 f"Le fichier dépasse {TAILLE_MAXIMALE // (1024 * 1024)} Mo : ce n'est pas un "
                 "relevé quotidien de la régie."
+            )
+        return fichier
+
+
+class ImportRapportForm(ImportReleveForm):
+    """The bank's status report (pain.002) on a batch of outgoing transfers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fichier = self.fields["fichier"]
+        fichier.label = "Compte rendu pain.002 (fichier XML)"
+        fichier.help_text = (
+            "Le compte rendu de la banque sur une remise de virements, au format ISO 20022 "
+            "pain.002.001.03. Un même fichier ne peut être importé qu'une fois."
+        )
+        fichier.error_messages["required"] = "Choisissez le fichier du compte rendu."
+
+    def clean_fichier(self):
+        fichier = self.cleaned_data["fichier"]
+        if fichier.size > pain002.TAILLE_MAXIMALE:
+            raise forms.ValidationError(
+                f"Le fichier dépasse {pain002.TAILLE_MAXIMALE // (1024 * 1024)} Mo : ce n'est "
+                "pas un compte rendu de remise."
             )
         return fichier
