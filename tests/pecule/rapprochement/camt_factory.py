@@ -23,6 +23,8 @@ class Transaction:
     nom_debiteur: str | None = "DUBOIS ANGELA"
     iban_debiteur: str | None = IBAN_PROCHE
     montant: Decimal | str | None = None  # only for batch entries
+    nom_crediteur: str | None = None  # a debit's beneficiary
+    iban_crediteur: str | None = None
 
 
 @dataclass
@@ -61,6 +63,35 @@ def debit(montant, *, libelle: str = "FRAIS DE TENUE DE COMPTE", reference: str 
         sens="DBIT",
         reference=reference,
         transactions=[Transaction(libelle=libelle, nom_debiteur=None, iban_debiteur=None)],
+    )
+
+
+def debit_ordre(
+    montant,
+    *,
+    e2e: str = "NOTPROVIDED",
+    libelle: str | None = None,
+    beneficiaire: str = "MME JEANNE MARTIN",
+    iban: str = IBAN_PROCHE,
+    reference: str | None = None,
+    date: datetime.date = JOUR,
+) -> Ecriture:
+    """A debit of the régie's account paying one of its transfers (an outgoing order)."""
+    return Ecriture(
+        montant=montant,
+        sens="DBIT",
+        reference=reference,
+        date=date,
+        transactions=[
+            Transaction(
+                e2e=e2e,
+                libelle=libelle,
+                nom_debiteur=None,
+                iban_debiteur=None,
+                nom_crediteur=beneficiaire,
+                iban_crediteur=iban,
+            )
+        ],
     )
 
 
@@ -173,13 +204,23 @@ def releve_camt053(
                     montant(tx, "Amt", transaction.montant)
                 else:
                     montant(el(el(tx, "AmtDtls"), "TxAmt"), "Amt", transaction.montant)
-            if transaction.nom_debiteur or transaction.iban_debiteur:
+            if (
+                transaction.nom_debiteur
+                or transaction.iban_debiteur
+                or transaction.nom_crediteur
+                or transaction.iban_crediteur
+            ):
                 parties = el(tx, "RltdPties")
                 if transaction.nom_debiteur:
                     debiteur = el(parties, "Dbtr")
                     el(el(debiteur, "Pty") if v08 else debiteur, "Nm", transaction.nom_debiteur)
                 if transaction.iban_debiteur:
                     el(el(el(parties, "DbtrAcct"), "Id"), "IBAN", transaction.iban_debiteur)
+                if transaction.nom_crediteur:
+                    crediteur = el(parties, "Cdtr")
+                    el(el(crediteur, "Pty") if v08 else crediteur, "Nm", transaction.nom_crediteur)
+                if transaction.iban_crediteur:
+                    el(el(el(parties, "CdtrAcct"), "Id"), "IBAN", transaction.iban_crediteur)
             if transaction.libelle:
                 el(el(tx, "RmtInf"), "Ustrd", transaction.libelle)
 
