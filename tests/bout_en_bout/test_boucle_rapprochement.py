@@ -30,9 +30,9 @@ pytestmark = pytest.mark.slow
 
 
 def _schema():
-    from pecule.rapprochement.camt import SCHEMAS
+    from socle.iso20022 import schema
 
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / "camt.053.001.02.xsd")))
+    return schema("camt.053.001.02")
 
 
 def _payer_et_crediter(proche, banque, paiements) -> list:
