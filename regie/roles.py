@@ -11,6 +11,14 @@ VOIR = [
     "view_evenementd422",
     "view_permissionsortie",
     "view_compteurmensuel",
+    # Issue 12: the écrou's situation, JAP prescriptions, garnishments, vigilance.
+    "view_evenementsituation",
+    "view_prescriptionjap",
+    "view_saisie",
+    "view_paiementsaisie",
+    "view_alertevigilance",
+    "view_reglesvigilance",
+    "view_retenueemetteur",
 ]
 
 REGISSEUR = "Régisseur"
@@ -25,6 +33,7 @@ ROLES = {
         "exporter_releve",
         "add_autorisationd422",
         "enregistrer_decision_magistrat",
+        "enregistrer_situation",
     ],
     CHEF_ETABLISSEMENT: [
         *VOIR,
@@ -33,6 +42,9 @@ ROLES = {
         "fixer_permission_sortie",
         "decider_deblocage_pecule",
         "exporter_releve",
+        "enregistrer_situation",
+        "decider_vigilance",
+        "change_reglesvigilance",
     ],
 }
 

@@ -11,11 +11,13 @@ losing money:
   reversing entry);
 - the person who recorded a D.422 request never decides it.
 The money-moving functions are in `regie.services`; nothing else writes these tables.
-One module per concern: `comptes`, `d422`, `ecritures`.
+One module per concern: `comptes`, `d422`, `ecritures`, `situations` (statuses of the
+écrou, JAP prescriptions, garnishments), `vigilance`.
 """
 
 from .comptes import (
     MONEY,
+    REGIMES_AMENAGEMENT_SOUS_ECROU,
     REGIMES_SANS_PECULE,
     ZERO,
     Affectation,
@@ -25,6 +27,7 @@ from .comptes import (
     Etablissement,
     Regime,
     StatutPenal,
+    TypeSuspension,
     valider_iban,
 )
 from .d422 import (
@@ -47,15 +50,34 @@ from .ecritures import (
     PermissionSortie,
     StatutPermission,
 )
+from .situations import (
+    ActionSituation,
+    EvenementSituation,
+    PaiementSaisie,
+    PrescriptionJap,
+    Saisie,
+    StatutSaisie,
+    TypePrescriptionJap,
+)
+from .vigilance import (
+    AlerteVigilance,
+    ReglesVigilance,
+    RegleVigilance,
+    RetenueEmetteur,
+    StatutAlerte,
+)
 
 __all__ = [
     "MONEY",
     "NOMS_PARTIES",
     "PARTIES_DU_COMPTE",
+    "REGIMES_AMENAGEMENT_SOUS_ECROU",
     "REGIMES_SANS_PECULE",
     "ZERO",
     "ActionD422",
+    "ActionSituation",
     "Affectation",
+    "AlerteVigilance",
     "AutorisationD422",
     "ChoixReliquat",
     "CompteNominatif",
@@ -66,14 +88,25 @@ __all__ = [
     "Ecriture",
     "Etablissement",
     "EvenementD422",
+    "EvenementSituation",
     "LigneEcriture",
     "NatureEcriture",
     "NomPartie",
+    "PaiementSaisie",
     "Partie",
     "PermissionSortie",
+    "PrescriptionJap",
     "Regime",
+    "RegleVigilance",
+    "ReglesVigilance",
+    "RetenueEmetteur",
+    "Saisie",
+    "StatutAlerte",
     "StatutD422",
     "StatutPenal",
     "StatutPermission",
+    "StatutSaisie",
+    "TypePrescriptionJap",
+    "TypeSuspension",
     "valider_iban",
 ]
