@@ -489,7 +489,10 @@ class RenonciationD422Form(FormulaireRegie):
 
 def _texte_requis(label: str, message: str, *, max_length=200, help_text="") -> forms.CharField:
     return forms.CharField(
-        label=label, max_length=max_length, help_text=help_text, error_messages={"required": message}
+        label=label,
+        max_length=max_length,
+        help_text=help_text,
+        error_messages={"required": message},
     )
 
 
