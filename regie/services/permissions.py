@@ -138,7 +138,12 @@ def enregistrer_retour_permission(
     verifier_droits(
         auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
     )
-    if permission.statut != StatutPermission.REMISE:
+    # A return recorded as « nothing brought back » booked no entry, so there is nothing
+    # to reverse: it is corrected by recording the return again.
+    corrige_un_retour_nul = (
+        permission.statut == StatutPermission.REVENUE and permission.ecriture_retour_id is None
+    )
+    if permission.statut != StatutPermission.REMISE and not corrige_un_retour_nul:
         raise OperationInterdite(
             "Le retour ne peut être enregistré qu'après la remise de la somme."
         )

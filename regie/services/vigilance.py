@@ -53,9 +53,13 @@ def _alerte(ecriture: Ecriture, regle: str, montant, details: str, emetteur: str
     )
 
 
-def _deja_a_examiner(regle: str, *, detenu: Detenu | None = None, emetteur: str = "") -> bool:
+def _deja_a_examiner(
+    ecriture: Ecriture, regle: str, *, detenu: Detenu | None = None, emetteur: str = ""
+) -> bool:
     """A pattern rule already waiting for the chef is not raised again for each receipt."""
-    alertes = AlerteVigilance.objects.filter(regle=regle, statut=StatutAlerte.A_EXAMINER)
+    alertes = AlerteVigilance.objects.filter(
+        etablissement_id=ecriture.etablissement_id, regle=regle, statut=StatutAlerte.A_EXAMINER
+    )
     if detenu is not None:
         alertes = alertes.filter(detenu=detenu)
     if emetteur:
@@ -113,7 +117,7 @@ def _examiner_entree(ecriture: Ecriture, regles: ReglesVigilance, detenu: Detenu
     if regles.detenus_par_emetteur is not None and emetteur:
         detenus = periode.filter(emetteur=emetteur).values("compte__detenu").distinct().count()
         if detenus >= regles.detenus_par_emetteur and not _deja_a_examiner(
-            RegleVigilance.EMETTEUR_PLUSIEURS_DETENUS, emetteur=emetteur
+            ecriture, RegleVigilance.EMETTEUR_PLUSIEURS_DETENUS, emetteur=emetteur
         ):
             _alerte(
                 ecriture,
@@ -132,7 +136,7 @@ def _examiner_entree(ecriture: Ecriture, regles: ReglesVigilance, detenu: Detenu
             .count()
         )
         if emetteurs >= regles.emetteurs_par_detenu and not _deja_a_examiner(
-            RegleVigilance.PLUSIEURS_EMETTEURS, detenu=detenu
+            ecriture, RegleVigilance.PLUSIEURS_EMETTEURS, detenu=detenu
         ):
             _alerte(
                 ecriture,

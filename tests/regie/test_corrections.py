@@ -468,3 +468,30 @@ def test_lignes_d_avant_la_colonne_lues_comme_les_ecrivait_l_ancien_code(
     assert variations(inverse) == (D("-12.00"), D("-4.00"), D("-104.00"))
     assert parts(compte) == (D("90.00"), D("40.00"), D("470.00"))
     assert ecarts(compte) == []
+
+
+def test_un_retour_nul_se_corrige_en_enregistrant_le_retour_a_nouveau(
+    etablissement, regisseur, chef
+):
+    compte = DetenuFactory(etablissement=etablissement).compte
+    recette(compte, "100.00", regisseur)
+    permission = services.fixer_permission_sortie(
+        compte=compte, montant=D("60.00"), date_sortie=JUIN, auteur=chef
+    )
+    services.remettre_somme_permission(permission=permission, auteur=regisseur, date_operation=JUIN)
+    # « 0 » typed for 60: nothing is booked, so nothing can be reversed...
+    assert (
+        services.enregistrer_retour_permission(
+            permission=permission, montant_rapporte=0, auteur=regisseur, date_operation=JUIN
+        )
+        is None
+    )
+    # ...and the return is recorded again: 60 back unsplit, 40 + 60 = 100.
+    services.enregistrer_retour_permission(
+        permission=permission, montant_rapporte=D("60.00"), auteur=regisseur, date_operation=JUIN
+    )
+    assert parts(compte)[2] == D("100.00")
+    with pytest.raises(OperationInterdite, match="après la remise"):
+        services.enregistrer_retour_permission(
+            permission=permission, montant_rapporte=D("1.00"), auteur=regisseur
+        )
