@@ -275,3 +275,23 @@ def test_file_a_examiner_decision_et_avis_pdf(client, etablissement, regisseur, 
     texte = texte_pdf(documents.avis_vigilance(alerte))
     assert "Signalement à l'autorité judiciaire" in texte
     assert "ROCHE" in texte and "250,00 €" in texte and "SIG-1" in texte
+
+
+def test_le_chef_fixe_les_regles_dans_l_admin(client, etablissement, regisseur, chef):
+    ajout = reverse("admin:regie_reglesvigilance_add")
+    donnees = {
+        "etablissement": etablissement.pk,
+        "seuil_par_recette": "500,00",
+        "seuil_mensuel": "",
+        "detenus_par_emetteur": "3",
+        "emetteurs_par_detenu": "",
+        "periode_jours": "30",
+        "excedent_retour_permission": "",
+        "instruction": "Note de service n° 12",
+    }
+    client.force_login(regisseur)
+    assert client.post(ajout, donnees).status_code == 403
+    client.force_login(chef)
+    assert client.post(ajout, donnees).status_code == 302
+    regles_etab = ReglesVigilance.objects.get(etablissement=etablissement)
+    assert regles_etab.seuil_par_recette == D("500.00") and regles_etab.modifiees_par == chef
