@@ -13,7 +13,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from socle.admin import LectureSeuleMixin
 from socle.erreurs import ErreurMetier
@@ -31,6 +32,7 @@ from . import (  # noqa: F401
 from .admin_perimetre import PerimetreMixin, filtrer_par_etablissement
 from .models import (
     Affectation,
+    AlerteVigilance,
     AutorisationD422,
     CompteNominatif,
     Detenu,
@@ -39,6 +41,11 @@ from .models import (
     EvenementD422,
     LigneEcriture,
     PermissionSortie,
+    PrescriptionJap,
+    ReglesVigilance,
+    RetenueEmetteur,
+    Saisie,
+    StatutAlerte,
 )
 
 
@@ -117,6 +124,19 @@ CHAMPS_REPARTITION = [
 ]
 
 
+# Statuses of the écrou: set only by the account's operations (regie.services.situations).
+CHAMPS_SITUATION = [
+    "suspension",
+    "suspension_depuis",
+    "suspension_decision",
+    "decede_le",
+    "evade_le",
+    "repris_le",
+    "contrainte_judiciaire_depuis",
+    "contrainte_judiciaire_montant",
+]
+
+
 @admin.register(Detenu)
 class DetenuAdmin(PerimetreMixin, admin.ModelAdmin):
     chemin_etablissement = "etablissement"
@@ -151,14 +171,53 @@ class DetenuAdmin(PerimetreMixin, admin.ModelAdmin):
                     "recettes (D. 332-12, D. 424-1) et des virements autorisés.",
                 },
             ),
-        ]
+        ] + (
+            [
+                (
+                    "Situation de l'écrou",
+                    {
+                        "fields": [*CHAMPS_SITUATION, "journal_situation"],
+                        "description": "Enregistrée par les opérations du compte nominatif "
+                        "(suspension, décès, évasion, contrainte judiciaire), avec leur "
+                        "auteur et leur date.",
+                    },
+                )
+            ]
+            if obj is not None
+            else []
+        )
+
+    @admin.display(description="journal")
+    def journal_situation(self, obj):
+        evenements = obj.evenements_situation.select_related("auteur")
+        if not evenements:
+            return "–"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "",
+                "<li>{} – {} (effet le {}) {} – par {}</li>",
+                (
+                    (
+                        f"{timezone.localtime(e.quand):%d/%m/%Y %H:%M}",
+                        e.get_action_display(),
+                        f"{e.date_effet:%d/%m/%Y}",
+                        " – ".join(x for x in (e.reference, e.details) if x),
+                        (e.auteur.get_full_name() or e.auteur.get_username())
+                        if e.auteur
+                        else "traitement automatique",
+                    )
+                    for e in evenements
+                ),
+            ),
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
         # The establishment and the écrou number change only through a transfer; the
-        # release date only through the liquidation.
-        return [*CHAMPS_IDENTITE, "libere_le"]
+        # release date only through the liquidation; the statuses through their services.
+        return [*CHAMPS_IDENTITE, "libere_le", *CHAMPS_SITUATION, "journal_situation"]
 
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.libere_le is not None:
@@ -517,3 +576,188 @@ class AffectationAdmin(PerimetreMixin, admin.ModelAdmin):
         # Removing someone from an establishment is how access is withdrawn; it moves
         # no money. Superusers only.
         return request.user.is_active and request.user.is_superuser
+
+
+# --- Issue 12: JAP prescriptions, garnishments (read-only; handled from the account) ---
+
+
+@admin.register(PrescriptionJap)
+class PrescriptionJapAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "detenu__etablissement"
+    list_display = ["detenu", "type", "proportion", "plafond_mensuel", "debut", "fin", "reference"]
+    list_select_related = ["detenu"]
+    search_fields = ["detenu__nom", "detenu__numero_ecrou", "reference"]
+
+
+@admin.register(Saisie)
+class SaisieAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "compte__detenu__etablissement"
+    list_display = [
+        "date_acte",
+        "compte_lie",
+        "creancier",
+        "montant_cause",
+        "montant_laisse",
+        "paye",
+        "statut",
+    ]
+    list_filter = ["statut"]
+    list_select_related = ["compte__detenu"]
+    search_fields = ["compte__detenu__nom", "creancier", "reference_acte"]
+    readonly_fields = ["compte_lie", "paye", "operations_saisie"]
+
+    @admin.display(description="compte nominatif")
+    def compte_lie(self, obj):
+        return lien_compte(obj.compte_id, obj.compte.detenu)
+
+    @admin.display(description="payé")
+    def paye(self, obj):
+        return services.montant_paye_saisie(obj)
+
+    @admin.display(description="opérations")
+    def operations_saisie(self, obj):
+        return format_html(
+            '<a href="{}">Payer</a> – <a href="{}">Mainlevée</a>',
+            reverse("admin:regie_comptenominatif_saisie_paiement", args=[obj.compte_id, obj.pk]),
+            reverse("admin:regie_comptenominatif_saisie_mainlevee", args=[obj.compte_id, obj.pk]),
+        )
+
+
+# --- Vigilance (former D. 274, D. 339) --------------------------------------------------
+
+
+@admin.register(ReglesVigilance)
+class ReglesVigilanceAdmin(PerimetreMixin, admin.ModelAdmin):
+    """The chef's rules per establishment; saved through `services.fixer_regles_vigilance`,
+    which keeps who changed them and when."""
+
+    chemin_etablissement = "etablissement"
+    list_display = [
+        "etablissement",
+        "seuil_par_recette",
+        "seuil_mensuel",
+        "detenus_par_emetteur",
+        "emetteurs_par_detenu",
+        "periode_jours",
+        "excedent_retour_permission",
+        "modifiees_le",
+    ]
+    readonly_fields = ["modifiees_par", "modifiees_le"]
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("regie.change_reglesvigilance")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["etablissement", *self.readonly_fields]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        regles = {
+            champ: valeur
+            for champ, valeur in form.cleaned_data.items()
+            if champ not in ("etablissement",)
+        }
+        resultat = services.fixer_regles_vigilance(
+            etablissement=obj.etablissement, auteur=request.user, **regles
+        )
+        obj.pk = resultat.pk
+        obj._state.adding = False
+
+
+@admin.register(AlerteVigilance)
+class AlerteVigilanceAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    """The « à examiner » queue of the chef d'établissement."""
+
+    chemin_etablissement = "etablissement"
+    list_display = [
+        "pk",
+        "cree_le",
+        "detenu",
+        "regle",
+        "montant",
+        "emetteur",
+        "statut",
+        "decidee_par",
+    ]
+    list_display_links = ["pk", "cree_le"]
+    list_filter = ["statut", "regle", ("etablissement", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["detenu", "decidee_par"]
+    search_fields = ["detenu__nom", "detenu__numero_ecrou", "emetteur"]
+    fields = [
+        "etablissement",
+        "detenu",
+        "ecriture",
+        "regle",
+        "emetteur",
+        "montant",
+        "details",
+        "cree_le",
+        "statut",
+        "decidee_par",
+        "decidee_le",
+        "motif_decision",
+        "autorite",
+        "date_signalement",
+        "reference_signalement",
+    ]
+
+    def changelist_view(self, request, extra_context=None):
+        # The queue opens on what is still to examine.
+        if not request.GET and request.method == "GET":
+            return HttpResponseRedirect(f"{request.path}?statut__exact={StatutAlerte.A_EXAMINER}")
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        contexte = dict(extra_context or {})
+        alerte = self.get_object(request, object_id)
+        contexte["peut_decider"] = alerte.statut == StatutAlerte.A_EXAMINER and (
+            request.user.has_perm("regie.decider_vigilance")
+        )
+        return super().change_view(request, object_id, form_url, contexte)
+
+    def get_urls(self):
+        def vue(fonction):
+            def appel(request, *args, **kwargs):
+                return fonction(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(appel)
+
+        operations = [
+            *admin_operations.vues(admin_operations.OPERATIONS_VIGILANCE),
+            *admin_documents.OPERATIONS_VIGILANCE,
+        ]
+        return [
+            path(f"<int:object_id>/{route}", vue(fonction), name=f"regie_alertevigilance_{nom}")
+            for route, fonction, nom in operations
+        ] + super().get_urls()
+
+
+@admin.register(RetenueEmetteur)
+class RetenueEmetteurAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
+    chemin_etablissement = "etablissement"
+    list_display = ["emetteur", "detenu", "decidee_par", "decidee_le", "levee_le", "lever"]
+    list_filter = [("levee_le", admin.EmptyFieldListFilter)]
+    list_select_related = ["detenu", "decidee_par"]
+    readonly_fields = ["lever"]
+
+    @admin.display(description="levée")
+    def lever(self, obj):
+        if obj.levee_le is not None:
+            return "–"
+        return format_html(
+            '<a href="{}">Lever la retenue</a>',
+            reverse("admin:regie_retenueemetteur_levee", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        def vue(fonction):
+            def appel(request, *args, **kwargs):
+                return fonction(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(appel)
+
+        return [
+            path(f"<int:object_id>/{route}", vue(fonction), name=f"regie_retenueemetteur_{nom}")
+            for route, fonction, nom in admin_operations.vues(admin_operations.OPERATIONS_RETENUE)
+        ] + super().get_urls()

@@ -25,7 +25,7 @@ from socle.pdf import reponse_pdf
 from . import documents
 from .admin_views import _compte_visible, url_compte
 from .forms import champ_date
-from .models import AutorisationD422
+from .models import AlerteVigilance, AutorisationD422
 
 
 def _debut_du_mois() -> datetime.date:
@@ -106,6 +106,17 @@ def formulaire_decision_pdf(model_admin, request, object_id) -> HttpResponse:
     )
 
 
+def avis_vigilance_pdf(model_admin, request, object_id) -> HttpResponse:
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    alerte: AlerteVigilance = model_admin.get_object(request, str(object_id))
+    if not model_admin.has_view_permission(request, alerte):
+        raise PermissionDenied
+    return reponse_pdf(
+        documents.avis_vigilance(alerte), f"vigilance-{alerte.pk}-avis", telechargement=False
+    )
+
+
 # Added to the `operations` of CompteNominatifAdmin.get_urls and of
 # AutorisationD422Admin.get_urls: (route, view, URL name suffix), so the URL names are
 # admin:regie_comptenominatif_releve_pdf, admin:regie_autorisationd422_formulaire_demande
@@ -116,4 +127,7 @@ OPERATIONS_COMPTE = [
 OPERATIONS_D422 = [
     ("formulaire-demande.pdf", formulaire_demande_pdf, "formulaire_demande"),
     ("formulaire-decision.pdf", formulaire_decision_pdf, "formulaire_decision"),
+]
+OPERATIONS_VIGILANCE = [
+    ("avis.pdf", avis_vigilance_pdf, "avis"),
 ]

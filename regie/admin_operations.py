@@ -41,6 +41,7 @@ from .models import (
     Ecriture,
     NatureEcriture,
     PermissionSortie,
+    Saisie,
     StatutPenal,
 )
 
@@ -172,6 +173,48 @@ def sur_une_permission(model_admin, request, object_id, permission_id) -> Cible:
     )
 
 
+def sur_une_saisie(model_admin, request, object_id, saisie_id) -> Cible:
+    compte = _compte_visible(model_admin, request, object_id)
+    saisie = get_object_or_404(Saisie, pk=saisie_id, compte=compte)
+    return Cible(
+        objet=compte,
+        sujet=saisie,
+        cle="saisie",
+        url_retour=url_compte(compte.pk),
+        compte=compte,
+        encart="admin/regie/comptenominatif/_soldes.html",
+    )
+
+
+def sur_une_alerte(model_admin, request, object_id) -> Cible:
+    alerte = model_admin.get_object(request, str(object_id))
+    if alerte is None or not model_admin.has_view_permission(request, alerte):
+        raise PermissionDenied
+    return Cible(
+        objet=alerte,
+        sujet=alerte,
+        cle="alerte",
+        url_retour=reverse("admin:regie_alertevigilance_change", args=[alerte.pk]),
+        compte=None,
+        encart="admin/regie/alertevigilance/_faits.html",
+        contexte={"alerte": alerte},
+    )
+
+
+def sur_une_retenue(model_admin, request, object_id) -> Cible:
+    retenue = model_admin.get_object(request, str(object_id))
+    if retenue is None or not model_admin.has_view_permission(request, retenue):
+        raise PermissionDenied
+    return Cible(
+        objet=retenue,
+        sujet=retenue,
+        cle="retenue",
+        url_retour=reverse("admin:regie_retenueemetteur_changelist"),
+        compte=None,
+        encart="",
+    )
+
+
 def sur_une_autorisation(model_admin, request, object_id) -> Cible:
     autorisation = model_admin.get_object(request, str(object_id))
     if not model_admin.has_view_permission(request, autorisation):
@@ -292,6 +335,355 @@ def _ecriture_choisie(request) -> dict:
 
 def _du_compte(cible: Cible) -> dict:
     return {"compte": cible.compte}
+
+
+def _du_detenu(cible: Cible) -> dict:
+    return {"detenu": cible.compte.detenu}
+
+
+def _fait(libelle: Texte) -> Callable:
+    """The success message of a service that records a status (no entry)."""
+    return lambda sujet, _resultat, _arguments: f"{_texte(libelle, sujet)}."
+
+
+def _ecriture_ou_fait(libelle: str) -> Callable:
+    """A status that may also move money (one entry, or none)."""
+
+    def message(sujet, resultat, _arguments):
+        if resultat is None or not isinstance(resultat, Ecriture):
+            return f"{libelle}."
+        return message_ecriture(libelle, resultat)
+
+    return message
+
+
+def _ressources(compte) -> str:
+    situation = services.ressources(compte)
+    return (
+        "Personne dépourvue de ressources suffisantes si, cumulativement, la part disponible "
+        "du mois précédent et celle du mois en cours, et les dépenses du mois, sont "
+        "inférieures à 100 € (aides en nature, D. 333-1) ou à 60 € (aide en numéraire, "
+        f"D. 333-2). Ce mois-ci : {situation.constat()} – aide en nature : "
+        f"{'oui' if situation.aide_en_nature else 'non'}, aide en numéraire : "
+        f"{'oui' if situation.aide_en_numeraire else 'non'}."
+    )
+
+
+# Issue 12: the écrou's situation and the articles modelled since. Statuses are recorded
+# with the permission `enregistrer_situation`; the money they move is booked by the same
+# service, in the same transaction.
+OPERATIONS_SITUATIONS = [
+    Operation(
+        "suspension",
+        "suspension/",
+        sur_le_compte,
+        "Suspension ou fractionnement de peine (D. 332-24)",
+        regie_forms.SuspensionForm,
+        services.suspendre_peine,
+        _ecriture_ou_fait("Suspension de peine enregistrée"),
+        permission="regie.enregistrer_situation",
+        avec_source=True,
+        objet_du_service=_du_detenu,
+        introduction="Pendant la suspension ou le fractionnement, seule la part disponible est "
+        "remise ; les parts des parties civiles et du pécule de libération ne sont liquidées "
+        "qu'à la fin de l'exécution de la peine (D. 332-24).",
+    ),
+    Operation(
+        "fin_suspension",
+        "fin-suspension/",
+        sur_le_compte,
+        "Retour sous écrou après la suspension",
+        regie_forms.FinSuspensionForm,
+        services.mettre_fin_suspension,
+        _fait("Retour sous écrou enregistré : le compte continue"),
+        permission="regie.enregistrer_situation",
+        objet_du_service=_du_detenu,
+    ),
+    Operation(
+        "deces",
+        "deces/",
+        sur_le_compte,
+        "Enregistrer le décès (D. 332-8)",
+        regie_forms.DecesForm,
+        services.constater_deces,
+        _fait("Décès enregistré : le compte est conservé pour les ayants droit"),
+        permission="regie.enregistrer_situation",
+        objet_du_service=_du_detenu,
+    ),
+    Operation(
+        "ayants_droit",
+        "ayants-droit/",
+        sur_le_compte,
+        "Remettre aux ayants droit",
+        regie_forms.AyantsDroitForm,
+        services.remettre_aux_ayants_droit,
+        ecriture("Remise aux ayants droit enregistrée"),
+        avec_source=True,
+        introduction="La part disponible et le pécule sont remis aux ayants droit ; la part des "
+        "parties civiles reste due aux victimes et aux créanciers d'aliments, sauf s'ils n'ont "
+        "aucun droit.",
+    ),
+    Operation(
+        "tresor_deces",
+        "tresor-deces/",
+        sur_le_compte,
+        "Verser au Trésor les sommes non réclamées (trois ans après le décès)",
+        regie_forms.DateOperationForm,
+        services.verser_au_tresor_apres_deces,
+        ecriture("Versement au Trésor enregistré"),
+        avec_source=True,
+    ),
+    Operation(
+        "evasion",
+        "evasion/",
+        sur_le_compte,
+        "Enregistrer l'évasion (L. 332-4)",
+        regie_forms.EvasionForm,
+        services.constater_evasion,
+        _ecriture_ou_fait("Évasion enregistrée"),
+        permission="regie.enregistrer_situation",
+        objet_du_service=_du_detenu,
+        introduction="La part disponible est affectée d'office à l'indemnisation des parties "
+        "civiles ; le reliquat est versé au Trésor (L. 332-4). Le compte est arrêté.",
+    ),
+    Operation(
+        "reprise",
+        "reprise/",
+        sur_le_compte,
+        "Enregistrer la reprise",
+        regie_forms.RepriseForm,
+        services.constater_reprise,
+        _fait("Reprise enregistrée"),
+        permission="regie.enregistrer_situation",
+        objet_du_service=_du_detenu,
+    ),
+    Operation(
+        "retablissement",
+        "retablissement/",
+        sur_le_compte,
+        "Rétablir le reliquat après la reprise (D. 332-8-1)",
+        regie_forms.RetablissementForm,
+        services.retablir_apres_evasion,
+        ecriture("Rétablissement enregistré"),
+        avec_source=True,
+        introduction=lambda compte: (
+            "Sur décision du directeur interrégional du lieu de l'évasion : "
+            f"{euros(services.reliquat_evasion_retablissable(compte))} rétablissables."
+        ),
+    ),
+    Operation(
+        "tresor_evasion",
+        "tresor-evasion/",
+        sur_le_compte,
+        "Verser au Trésor (un an après l'évasion, sans reprise)",
+        regie_forms.DateOperationForm,
+        services.verser_au_tresor_apres_evasion,
+        ecriture("Versement au Trésor enregistré"),
+        avec_source=True,
+    ),
+    Operation(
+        "contrainte",
+        "contrainte/",
+        sur_le_compte,
+        "Contrainte judiciaire (D. 332-23)",
+        regie_forms.ContrainteForm,
+        services.placer_sous_contrainte_judiciaire,
+        _fait("Contrainte judiciaire enregistrée"),
+        permission="regie.enregistrer_situation",
+        objet_du_service=_du_detenu,
+    ),
+    Operation(
+        "contrainte_paiement",
+        "contrainte/paiement/",
+        sur_le_compte,
+        "Payer la dette par le pécule et la part des parties civiles (D. 332-23)",
+        regie_forms.PaiementContrainteForm,
+        services.payer_dette_contrainte_judiciaire,
+        ecriture("Paiement de la dette enregistré"),
+        permission="regie.decider_deblocage_pecule",
+        avec_source=True,
+        introduction=lambda compte: (
+            "À la demande de la personne détenue, si les parties civiles sont entièrement "
+            "indemnisées (ou n'existent pas) et qu'aucun créancier d'aliments ne se prévaut "
+            "d'un titre exécutoire : le pécule d'abord, puis la part des parties civiles. "
+            f"Dette restante : {euros(services.dette_contrainte_restante(compte))}."
+        ),
+    ),
+    Operation(
+        "contrainte_fin",
+        "contrainte/fin/",
+        sur_le_compte,
+        "Fin de la contrainte judiciaire",
+        regie_forms.FinContrainteForm,
+        services.lever_contrainte_judiciaire,
+        _fait("Fin de la contrainte judiciaire enregistrée"),
+        permission="regie.enregistrer_situation",
+        objet_du_service=_du_detenu,
+    ),
+    Operation(
+        "prescription_jap",
+        "prescription-jap/",
+        sur_le_compte,
+        "Prescription du JAP sur la part des parties civiles (D. 424-1)",
+        regie_forms.PrescriptionJapForm,
+        services.enregistrer_prescription_jap,
+        _fait("Prescription du JAP enregistrée"),
+        permission="regie.enregistrer_situation",
+        avec_source=True,
+        objet_du_service=_du_detenu,
+        introduction="Sous surveillance électronique, en semi-liberté ou en placement à "
+        "l'extérieur, la part des parties civiles reste due « sous réserve de prescriptions "
+        "particulières déterminées par le juge de l'application des peines » : dispense "
+        "totale, proportion du prélèvement maintenue, ou prélèvement limité par mois.",
+    ),
+    Operation(
+        "versement_volontaire",
+        "versement-volontaire/",
+        sur_le_compte,
+        "Versement volontaire à la part des parties civiles (D. 332-12)",
+        regie_forms.VersementVolontaireForm,
+        services.verser_volontairement_parties_civiles,
+        ecriture("Versement volontaire enregistré"),
+        avec_source=True,
+        introduction="À la demande écrite de la personne détenue, une somme de la part "
+        "disponible alimente la part des parties civiles, même si les victimes ne sont pas "
+        "encore connues ; la personne ne peut plus en disposer (D. 332-11).",
+    ),
+    Operation(
+        "saisie",
+        "saisie/",
+        sur_le_compte,
+        "Enregistrer une saisie-attribution (D. 332-20)",
+        regie_forms.SaisieForm,
+        services.enregistrer_saisie,
+        lambda compte, saisie, _arguments: (
+            f"Saisie-attribution n° {saisie.pk} de {saisie.creancier} enregistrée."
+        ),
+        avec_source=True,
+        introduction="La saisie-attribution ne porte que sur la part disponible, sous réserve "
+        "du cantonnement ordonné par le juge et des insaisissabilités reconnues par la loi "
+        "(D. 332-20).",
+    ),
+    Operation(
+        "saisie_paiement",
+        "saisie/<int:saisie_id>/paiement/",
+        sur_une_saisie,
+        lambda saisie: f"Payer la saisie de {saisie.creancier}",
+        regie_forms.PaiementSaisieForm,
+        services.payer_saisie,
+        ecriture("Paiement de la saisie enregistré"),
+        avec_source=True,
+        introduction=lambda saisie: (
+            f"Somme réclamée : {euros(saisie.montant_cause)} ; déjà payée : "
+            f"{euros(services.montant_paye_saisie(saisie))} ; laissée à disposition : "
+            f"{euros(saisie.montant_laisse)}. Saisissable maintenant : "
+            f"{euros(services.montant_saisissable(saisie, saisie.compte))}."
+        ),
+    ),
+    Operation(
+        "saisie_mainlevee",
+        "saisie/<int:saisie_id>/mainlevee/",
+        sur_une_saisie,
+        lambda saisie: f"Mainlevée de la saisie de {saisie.creancier}",
+        regie_forms.MainleveeForm,
+        services.lever_saisie,
+        _fait("Mainlevée enregistrée"),
+    ),
+    Operation(
+        "livret_placement",
+        "livret-a/placement/",
+        sur_le_compte,
+        "Placer le pécule sur livret A (D. 332-14)",
+        regie_forms.PlacementLivretForm,
+        services.placer_pecule_livret_a,
+        ecriture("Placement sur livret A enregistré"),
+        avec_source=True,
+        introduction=lambda compte: (
+            "Le pécule de libération est versé sur un livret A lorsqu'il dépasse la somme "
+            "fixée par arrêté du garde des sceaux. Il reste indisponible. À placer : "
+            f"{euros(services.pecule_a_placer(compte))}."
+        ),
+    ),
+    Operation(
+        "livret_rapatriement",
+        "livret-a/rapatriement/",
+        sur_le_compte,
+        "Rapatrier le livret A sur le pécule",
+        regie_forms.RapatriementLivretForm,
+        services.rapatrier_pecule_livret_a,
+        ecriture("Rapatriement du livret A enregistré"),
+        avec_source=True,
+    ),
+    Operation(
+        "livret_interets",
+        "livret-a/interets/",
+        sur_le_compte,
+        "Intérêts du livret A",
+        regie_forms.InteretsLivretForm,
+        services.crediter_interets_livret_a,
+        ecriture("Intérêts du livret A enregistrés"),
+        avec_source=True,
+    ),
+    Operation(
+        "aide_numeraire",
+        "aide-numeraire/",
+        sur_le_compte,
+        "Aide en numéraire (D. 333-2)",
+        regie_forms.AideForm,
+        services.attribuer_aide_numeraire,
+        ecriture("Aide en numéraire versée"),
+        avec_source=True,
+        introduction=_ressources,
+    ),
+    Operation(
+        "aide_urgence",
+        "aide-urgence/",
+        sur_le_compte,
+        "Aide d'urgence à l'arrivée",
+        regie_forms.AideForm,
+        services.attribuer_aide_urgence,
+        ecriture("Aide d'urgence versée"),
+        avec_source=True,
+        introduction=_ressources,
+    ),
+]
+
+OPERATIONS_VIGILANCE = [
+    Operation(
+        "decision",
+        "decision/",
+        sur_une_alerte,
+        lambda alerte: f"Décision sur l'alerte n° {alerte.pk}",
+        regie_forms.DecisionAlerteForm,
+        services.decider_alerte,
+        lambda alerte, resultat, _arguments: (
+            f"Alerte n° {resultat.pk} : {resultat.get_statut_display().lower()}."
+        ),
+        permission="regie.decider_vigilance",
+        boutons=[
+            ("decision", regie_forms.DecisionAlerteForm.RIEN, "Rien à signaler"),
+            ("decision", regie_forms.DecisionAlerteForm.SIGNALER, "Signaler"),
+        ],
+        introduction="Le chef d'établissement donne connaissance à l'autorité judiciaire des "
+        "sommes qui, en raison de leur nature, de leur importance ou de leur origine, "
+        "paraissent susceptibles d'être retenues ou saisies (ancien D. 339). La décision ne "
+        "bloque aucun crédit, sauf si vous retenez les crédits de l'émetteur.",
+    ),
+]
+
+OPERATIONS_RETENUE = [
+    Operation(
+        "levee",
+        "levee/",
+        sur_une_retenue,
+        lambda retenue: f"Lever la retenue des crédits de {retenue.emetteur}",
+        regie_forms.ConfirmationForm,
+        services.lever_retenue,
+        _fait("Retenue levée : les crédits de cet émetteur ne sont plus retenus"),
+        permission="regie.decider_vigilance",
+        bouton="Lever la retenue",
+    ),
+]
 
 
 OPERATIONS_COMPTE = [
@@ -426,7 +818,9 @@ OPERATIONS_COMPTE = [
         initial=_ecriture_choisie,
         bouton="Contre-passer",
         introduction="Une écriture n'est jamais modifiée ni supprimée : la contre-passation "
-        "passe une nouvelle écriture, de sens contraire.",
+        "passe une nouvelle écriture, de sens contraire. Une recette soumise est reprise "
+        "comme une recette négative du mois d'origine : le mois se termine comme si elle "
+        "n'avait jamais été passée (spec 01, section 9).",
     ),
     Operation(
         "remboursement",
@@ -441,6 +835,7 @@ OPERATIONS_COMPTE = [
         form_kwargs=_du_compte,
         initial=_ecriture_choisie,
     ),
+    *OPERATIONS_SITUATIONS,
 ]
 
 OPERATIONS_D422 = [

@@ -39,6 +39,7 @@ from .models import (
     StatutD422,
     StatutPenal,
     StatutPermission,
+    StatutSaisie,
 )
 
 PAR_PAGE = 50
@@ -90,7 +91,7 @@ def ligne_releve(ecriture: Ecriture) -> dict:
         "ecriture": ecriture,
         "auteur": nom_auteur(ecriture),
         "contrepassable": non_contrepassee and ecriture.nature in services.NATURES_CONTREPASSABLES,
-        "remboursable": non_contrepassee and ecriture.nature in services.CONTREPARTIE_DES_DEBITS,
+        "remboursable": non_contrepassee and ecriture.nature in services.NATURES_REMBOURSABLES,
         **variations(ecriture),
     }
 
@@ -161,6 +162,10 @@ def page_compte(model_admin, request, object_id) -> TemplateResponse:
         parametres=parametres.urlencode(),
         libere=detenu.libere_le is not None,
         ordres=compte.ordres_virement.order_by("-prepare_le", "-pk"),
+        # Issue 12: the écrou's situation and its measures.
+        sur_livret_a=services.pecule_sur_livret_a(compte),
+        saisies_en_cours=compte.saisies.filter(statut=StatutSaisie.EN_COURS),
+        prescription_jap=services.prescription_jap_en_vigueur(detenu, jour),
     )
     return TemplateResponse(request, "admin/regie/comptenominatif/compte.html", contexte)
 

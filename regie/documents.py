@@ -3,7 +3,9 @@
 - `releve_compte(compte, debut, fin)`: the relevé de compte nominatif of a period, built
   from the ledger lines only (`donnees_releve_compte`);
 - `formulaire_demande_d422(autorisation)` and `formulaire_decision_d422(autorisation)`:
-  the request and decision forms that the circular of 19 May 2009 attached.
+  the request and decision forms that the circular of 19 May 2009 attached;
+- `avis_vigilance(alerte)`: the notice on sums to examine or reported to the judicial
+  authority (former D. 339).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from .models import (
     NOMS_PARTIES,
     PARTIES_DU_COMPTE,
     ZERO,
+    AlerteVigilance,
     AutorisationD422,
     ChoixReliquat,
     CompteNominatif,
@@ -27,6 +30,7 @@ from .models import (
     Ecriture,
     LigneEcriture,
     Partie,
+    StatutAlerte,
     StatutD422,
     StatutPenal,
 )
@@ -239,5 +243,38 @@ def formulaire_decision_d422(
         "documents/d422_decision.html",
         donnees_d422(autorisation),
         titre=_titre_d422("Décision sur la demande de subside exonéré (D.422)", autorisation),
+        emis_le=emis_le,
+    )
+
+
+# --- Vigilance notice (former D. 339) ---------------------------------------------------
+
+
+def donnees_avis_vigilance(alerte: AlerteVigilance) -> dict:
+    """The sum, its origin, the rule it met, and the chef's decision, for the notice."""
+    alerte = AlerteVigilance.objects.select_related(
+        "detenu", "etablissement", "ecriture", "decidee_par"
+    ).get(pk=alerte.pk)
+    return {
+        "alerte": alerte,
+        "detenu": alerte.detenu,
+        "etablissement": alerte.etablissement,
+        "ecriture": alerte.ecriture,
+        "en_attente": alerte.statut == StatutAlerte.A_EXAMINER,
+        "signalee": alerte.statut == StatutAlerte.SIGNALEE,
+        "decidee_par": nom_personne(alerte.decidee_par) if alerte.decidee_par_id else "",
+        "retenues": list(alerte.retenues.all()),
+    }
+
+
+def avis_vigilance(alerte: AlerteVigilance, *, emis_le: datetime.datetime | None = None) -> bytes:
+    detenu = alerte.detenu
+    return rendre_pdf(
+        "documents/vigilance_avis.html",
+        donnees_avis_vigilance(alerte),
+        titre=(
+            f"Avis sur des sommes reçues n° {alerte.pk} – {detenu.nom} {detenu.prenoms} "
+            f"(écrou {detenu.numero_ecrou})"
+        ),
         emis_le=emis_le,
     )

@@ -22,6 +22,8 @@ from .models import (
     Etablissement,
     NatureEcriture,
     TypeCreancier,
+    TypePrescriptionJap,
+    TypeSuspension,
 )
 
 CENT = Decimal("0.01")
@@ -403,7 +405,7 @@ class RemboursementForm(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
     def __init__(self, *args, compte, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["ecriture"].queryset = compte.ecritures.filter(
-            nature__in=list(services.CONTREPARTIE_DES_DEBITS), contrepassee_par__isnull=True
+            nature__in=list(services.NATURES_REMBOURSABLES), contrepassee_par__isnull=True
         ).order_by("-date_operation", "-pk")
 
 
@@ -588,3 +590,236 @@ class RenonciationD422Form(FormulaireRegie, EmetteurMixin):
             **super().arguments(),
             "choix_reliquat": self.cleaned_data["choix_reliquat"] or None,
         }
+
+
+# --- Issue 12: the écrou's situation and the articles modelled since -------------------
+
+
+def _texte_requis(label: str, message: str, *, max_length=200, help_text="") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=max_length,
+        help_text=help_text,
+        error_messages={"required": message},
+    )
+
+
+class SuspensionForm(FormulaireRegie):
+    type_suspension = forms.ChoiceField(
+        label="Mesure", choices=TypeSuspension.choices, widget=forms.RadioSelect
+    )
+    date_debut = champ_date("Date de début")
+    decision = _texte_requis("Décision", "La référence de la décision est obligatoire.")
+    remettre_part_disponible = forms.BooleanField(
+        label="Remettre la part disponible non bloquée à la personne",
+        required=False,
+        initial=True,
+        help_text="Seule la part disponible est remise ; les parts des parties civiles et du "
+        "pécule restent sur le compte jusqu'à la fin de la peine (D. 332-24).",
+    )
+
+
+class FinSuspensionForm(FormulaireRegie):
+    date_retour = champ_date("Date du retour sous écrou")
+    reference = forms.CharField(label="Référence (écrou simplifié)", max_length=200, required=False)
+    nouveau_numero_ecrou = forms.CharField(
+        label="Nouveau numéro d'écrou",
+        max_length=20,
+        required=False,
+        help_text="Facultatif : le compte reste le même.",
+    )
+
+
+class DecesForm(FormulaireRegie):
+    date_deces = champ_date("Date du décès")
+    reference = _texte_requis("Acte de décès", "La référence de l'acte de décès est obligatoire.")
+
+
+class AyantsDroitForm(FormulaireRegie, DateOperationMixin):
+    beneficiaire = _texte_requis("Ayants droit", "Les ayants droit sont obligatoires.")
+    piece = _texte_requis(
+        "Pièce établissant la qualité d'ayant droit",
+        "La pièce établissant la qualité d'ayant droit est obligatoire.",
+        help_text="Acte de notoriété, attestation du notaire…",
+    )
+
+
+class DateOperationForm(FormulaireRegie, DateOperationMixin):
+    pass
+
+
+class EvasionForm(FormulaireRegie):
+    date_evasion = champ_date("Date de l'évasion")
+    reste_du_parties_civiles = MontantField(
+        label="Reste dû aux parties civiles et créanciers d'aliments (€)",
+        autoriser_zero=True,
+        help_text="Ce qui leur reste dû au-delà de la part des parties civiles (information du "
+        "procureur, D. 332-11) ; 0 s'il n'y en a pas. La part disponible leur est affectée "
+        "jusqu'à ce montant, le reliquat est versé au Trésor (L. 332-4).",
+    )
+    reference = _texte_requis(
+        "Compte rendu d'évasion", "La référence du compte rendu d'évasion est obligatoire."
+    )
+
+
+class RepriseForm(FormulaireRegie):
+    date_reprise = champ_date("Date de la reprise")
+    reference = _texte_requis("Référence", "La référence de la reprise est obligatoire.")
+
+
+class RetablissementForm(FormulaireRegie, DateOperationMixin):
+    montant = MontantField()
+    decision_disp = _texte_requis(
+        "Décision du directeur interrégional",
+        "La décision du directeur interrégional est obligatoire.",
+    )
+
+
+class ContrainteForm(FormulaireRegie):
+    date_debut = champ_date("Date de début")
+    montant_dette = MontantField(label="Dette objet de la contrainte (€)")
+    reference = _texte_requis("Décision", "La référence de la décision est obligatoire.")
+
+
+class PaiementContrainteForm(FormulaireRegie, DateOperationMixin):
+    montant = MontantField()
+    piece = _texte_requis(
+        "Demande écrite de la personne détenue",
+        "La demande écrite de la personne détenue est obligatoire.",
+    )
+
+
+class FinContrainteForm(FormulaireRegie):
+    date_fin = champ_date("Date de fin")
+    reference = _texte_requis("Référence", "La référence est obligatoire.")
+
+
+class PrescriptionJapForm(FormulaireRegie):
+    type_prescription = forms.ChoiceField(
+        label="Prescription", choices=TypePrescriptionJap.choices, widget=forms.RadioSelect
+    )
+    proportion = forms.DecimalField(
+        label="Proportion du prélèvement maintenue (%)",
+        required=False,
+        max_digits=5,
+        decimal_places=2,
+        localize=True,
+    )
+    plafond_mensuel = MontantField(label="Prélèvement maximal par mois (€)", required=False)
+    reference = _texte_requis(
+        "Décision du JAP", "La référence de la décision du JAP est obligatoire."
+    )
+    date_decision = champ_date("Date de la décision")
+    debut = champ_date("Applicable du")
+    fin = champ_date("Jusqu'au (inclus)", required=False, initial=None)
+
+
+class VersementVolontaireForm(FormulaireRegie, DateOperationMixin):
+    montant = MontantField()
+    piece = _texte_requis(
+        "Demande écrite de la personne détenue",
+        "La demande écrite de la personne détenue est obligatoire.",
+    )
+
+
+class SaisieForm(FormulaireRegie):
+    creancier = _texte_requis("Créancier saisissant", "Le créancier saisissant est obligatoire.")
+    reference_acte = _texte_requis(
+        "Acte de saisie (commissaire de justice)",
+        "La référence de l'acte de saisie est obligatoire.",
+    )
+    date_acte = champ_date("Date de l'acte")
+    montant_cause = MontantField(label="Somme réclamée (€)")
+    montant_laisse = MontantField(
+        label="Montant laissé à la disposition de la personne (€)",
+        autoriser_zero=True,
+        help_text="Cantonnement ordonné par le juge ou somme insaisissable indiquée par l'acte "
+        "(0 s'il n'y en a pas). La saisie ne porte que sur la part disponible (D. 332-20).",
+    )
+
+
+class PaiementSaisieForm(FormulaireRegie, DateOperationMixin):
+    montant = MontantField()
+    piece = forms.CharField(
+        label="Pièce justificative",
+        max_length=200,
+        required=False,
+        help_text="Certificat de non-contestation, quittance…",
+    )
+
+
+class MainleveeForm(FormulaireRegie):
+    motif = _texte_requis("Motif", "Le motif de la mainlevée est obligatoire.", max_length=2000)
+    date_effet = champ_date("Date")
+
+
+class PlacementLivretForm(FormulaireRegie, DateOperationMixin):
+    montant = MontantField()
+    reference_livret = _texte_requis("Livret A", "La référence du livret A est obligatoire.")
+
+
+class RapatriementLivretForm(FormulaireRegie, DateOperationMixin, MotifSeulMixin):
+    montant = MontantField()
+
+
+class InteretsLivretForm(FormulaireRegie, DateOperationMixin):
+    montant = MontantField()
+    piece = forms.CharField(label="Relevé du livret", max_length=200, required=False)
+
+
+class AideForm(FormulaireRegie, DateOperationMixin):
+    piece = _texte_requis(
+        "Décision d'attribution",
+        "La référence de la décision d'attribution est obligatoire.",
+        help_text="Décision de la commission pluridisciplinaire unique.",
+    )
+
+
+class DecisionAlerteForm(FormulaireRegie):
+    """The chef's decision on a vigilance alert: the two buttons carry `decision`."""
+
+    RIEN = "rien"
+    SIGNALER = "signaler"
+
+    decision = forms.ChoiceField(
+        label="Décision",
+        choices=[(RIEN, "Rien à signaler"), (SIGNALER, "Signaler à l'autorité judiciaire")],
+        error_messages={"required": "Choisissez la décision."},
+    )
+    motif = forms.CharField(
+        label="Motif de la décision",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        error_messages={"required": "Le motif de la décision est obligatoire."},
+    )
+    autorite = forms.CharField(
+        label="Autorité judiciaire avisée",
+        max_length=200,
+        required=False,
+        help_text="Par exemple : procureur de la République près le tribunal judiciaire de …",
+    )
+    date_signalement = champ_date("Date du signalement", required=False, initial=None)
+    reference_signalement = forms.CharField(
+        label="Référence du signalement", max_length=200, required=False
+    )
+    retenir_credits = forms.BooleanField(
+        label="Retenir les prochains crédits de cet émetteur pour cette personne",
+        required=False,
+        help_text="Les virements de cet émetteur seront mis « à traiter » jusqu'à la levée "
+        "de la retenue. Sans cette case, la décision ne bloque aucun crédit.",
+    )
+
+    def arguments(self) -> dict:
+        donnees = self.cleaned_data
+        return {
+            "signaler": donnees["decision"] == self.SIGNALER,
+            "motif": donnees["motif"],
+            "autorite": donnees["autorite"],
+            "date_signalement": donnees["date_signalement"],
+            "reference_signalement": donnees["reference_signalement"],
+            "retenir_credits": donnees["retenir_credits"],
+        }
+
+
+class ConfirmationForm(FormulaireRegie):
+    pass

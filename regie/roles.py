@@ -15,6 +15,14 @@ VOIR = [
     "view_evenementordre",
     "view_remise",
     "view_changementcompteregie",
+    # Issue 12: the écrou's situation, JAP prescriptions, garnishments, vigilance.
+    "view_evenementsituation",
+    "view_prescriptionjap",
+    "view_saisie",
+    "view_paiementsaisie",
+    "view_alertevigilance",
+    "view_reglesvigilance",
+    "view_retenueemetteur",
 ]
 
 REGISSEUR = "Régisseur"
@@ -31,6 +39,7 @@ ROLES = {
         "enregistrer_decision_magistrat",
         "constituer_remise",
         "add_changementcompteregie",
+        "enregistrer_situation",
     ],
     CHEF_ETABLISSEMENT: [
         *VOIR,
@@ -43,6 +52,9 @@ ROLES = {
         "constituer_remise",
         "add_changementcompteregie",
         "approuver_changementcompteregie",
+        "enregistrer_situation",
+        "decider_vigilance",
+        "change_reglesvigilance",
     ],
 }
 

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from .models import (
     PARTIES_DU_COMPTE,
@@ -11,9 +12,11 @@ from .models import (
     AutorisationD422,
     CompteNominatif,
     CompteurMensuel,
+    Detenu,
     Ecriture,
     Etablissement,
     LigneEcriture,
+    RetenueEmetteur,
     StatutD422,
 )
 
@@ -94,4 +97,27 @@ def sommes_bloquees(compte: CompteNominatif) -> list[dict]:
 def autorisations_en_cours(compte: CompteNominatif) -> QuerySet[AutorisationD422]:
     return AutorisationD422.objects.filter(
         detenu_id=compte.detenu_id, statut__in=[StatutD422.DEMANDEE, StatutD422.AUTORISEE]
+    )
+
+
+def motif_retenue_credit(detenu: Detenu, emetteur: str) -> str:
+    """Why a credit from `emetteur` to `detenu` must be held for the régisseur (the chef's
+    vigilance decision, `regie.services.decider_alerte`), or "" when it may be credited.
+    The payments side asks it before crediting a relative's transfer."""
+    if not emetteur:
+        return ""
+    retenue = (
+        RetenueEmetteur.objects.filter(
+            etablissement_id=detenu.etablissement_id, emetteur=emetteur, levee_le__isnull=True
+        )
+        .filter(Q(detenu=detenu) | Q(detenu__isnull=True))
+        .order_by("-decidee_le")
+        .first()
+    )
+    if retenue is None:
+        return ""
+    return (
+        "Crédits de cet émetteur retenus par décision du chef d'établissement du "
+        f"{timezone.localdate(retenue.decidee_le):%d/%m/%Y} (vigilance, D. 339) : à examiner "
+        "avant tout crédit."
     )

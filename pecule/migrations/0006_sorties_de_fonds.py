@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('pecule', '0005_inbox_relance'),
         ('permis', '0002_roles'),
-        ('regie', '0006_sorties_de_fonds'),
+        ('regie', '0008_sorties_de_fonds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

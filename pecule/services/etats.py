@@ -16,6 +16,7 @@ from regie.exceptions import (
     PlafondDepasse,
     SubsidesInterdits,
 )
+from regie.selectors import motif_retenue_credit
 from socle.dates import aujourdhui
 
 from ..fournisseurs import fournisseur as fournisseur_par_nom
@@ -101,6 +102,9 @@ def _crediter(virement: Virement) -> None:
         motif_attente = "La personne détenue a été transférée dans un autre établissement."
     elif permis_valide_pour_virement(virement.proche, detenu, jour, verrouiller=True) is None:
         motif_attente = "Le permis de visite n'est plus actif."
+    else:
+        # The chef's vigilance decision to hold this sender's credits (D. 339), if any.
+        motif_attente = motif_retenue_credit(detenu, emetteur_de(virement.proche))
     ecriture = None
     if not motif_attente:
         try:

@@ -11,11 +11,13 @@ losing money:
   reversing entry);
 - the person who recorded a D.422 request never decides it.
 The money-moving functions are in `regie.services`; nothing else writes these tables.
-One module per concern: `comptes`, `d422`, `ecritures`, `ordres` (money out).
+One module per concern: `comptes`, `d422`, `ecritures`, `ordres` (money out),
+`situations` (statuses of the écrou, JAP prescriptions, garnishments), `vigilance`.
 """
 
 from .comptes import (
     MONEY,
+    REGIMES_AMENAGEMENT_SOUS_ECROU,
     REGIMES_SANS_PECULE,
     ZERO,
     Affectation,
@@ -25,6 +27,7 @@ from .comptes import (
     Etablissement,
     Regime,
     StatutPenal,
+    TypeSuspension,
     valider_iban,
 )
 from .d422 import (
@@ -62,18 +65,37 @@ from .ordres import (
     TypeCreancier,
     VersionPain001,
 )
+from .situations import (
+    ActionSituation,
+    EvenementSituation,
+    PaiementSaisie,
+    PrescriptionJap,
+    Saisie,
+    StatutSaisie,
+    TypePrescriptionJap,
+)
+from .vigilance import (
+    AlerteVigilance,
+    ReglesVigilance,
+    RegleVigilance,
+    RetenueEmetteur,
+    StatutAlerte,
+)
 
 __all__ = [
     "MONEY",
     "NOMS_PARTIES",
     "PARTIES_DU_COMPTE",
+    "REGIMES_AMENAGEMENT_SOUS_ECROU",
     "REGIMES_SANS_PECULE",
     "STATUTS_ECHEC",
     "STATUTS_EN_COURS",
     "ZERO",
     "ActionD422",
     "ActionOrdre",
+    "ActionSituation",
     "Affectation",
+    "AlerteVigilance",
     "AutorisationD422",
     "ChangementCompteRegie",
     "ChoixReliquat",
@@ -86,22 +108,33 @@ __all__ = [
     "Etablissement",
     "EvenementD422",
     "EvenementOrdre",
+    "EvenementSituation",
     "LigneEcriture",
     "NatureEcriture",
     "NatureOrdre",
     "NomPartie",
     "OrdreVirement",
+    "PaiementSaisie",
     "Partie",
     "PermissionSortie",
+    "PrescriptionJap",
     "Regime",
+    "RegleVigilance",
+    "ReglesVigilance",
     "Remise",
+    "RetenueEmetteur",
+    "Saisie",
+    "StatutAlerte",
     "StatutChangementCompte",
     "StatutD422",
     "StatutOrdre",
     "StatutPenal",
     "StatutPermission",
     "StatutRemise",
+    "StatutSaisie",
     "TypeCreancier",
+    "TypePrescriptionJap",
+    "TypeSuspension",
     "VersionPain001",
     "valider_iban",
 ]

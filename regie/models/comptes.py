@@ -88,6 +88,10 @@ class Regime(models.TextChoices):
     SURVEILLANCE_ELECTRONIQUE = "pse", "Surveillance électronique (PSE / DDSE)"
     SEMI_LIBERTE = "semi_liberte", "Semi-liberté"
     PLACEMENT_EXTERIEUR = "placement_exterieur", "Placement à l'extérieur sans surveillance"
+    PLACEMENT_EXTERIEUR_SURVEILLE = (
+        "placement_exterieur_surveille",
+        "Placement à l'extérieur sous surveillance",
+    )
 
 
 REGIMES_SANS_PECULE = {
@@ -95,6 +99,19 @@ REGIMES_SANS_PECULE = {
     Regime.SEMI_LIBERTE,
     Regime.PLACEMENT_EXTERIEUR,
 }
+# D. 424-3: the sentence adjustments under écrou during which the head may release
+# pécule for resettlement expenses (semi-liberté, placement à l'extérieur, DDSE). A
+# placement under supervision pays the pécule (D. 424-1) but is still an adjustment.
+REGIMES_AMENAGEMENT_SOUS_ECROU = REGIMES_SANS_PECULE | {Regime.PLACEMENT_EXTERIEUR_SURVEILLE}
+
+
+class TypeSuspension(models.TextChoices):
+    """D. 332-24 names the suspension and the fractionnement of CPP 720-1; the medical
+    suspension (720-1-1) is treated the same (spec 01 section 4; docs/regles-metier.md)."""
+
+    SUSPENSION = "suspension", "Suspension de peine (art. 720-1 CPP)"
+    FRACTIONNEMENT = "fractionnement", "Fractionnement de peine (art. 720-1 CPP)"
+    SUSPENSION_MEDICALE = "suspension_medicale", "Suspension médicale (art. 720-1-1 CPP)"
 
 
 class Detenu(models.Model):
@@ -139,6 +156,27 @@ class Detenu(models.Model):
         "privé de subsides jusqu'au (inclus)", null=True, blank=True
     )
     libere_le = models.DateField("libéré le", null=True, blank=True)
+    # Statuses of the écrou, set only by `regie.services.situations`, which logs who and
+    # when in `EvenementSituation` (issue 12).
+    suspension = models.CharField(
+        "suspension ou fractionnement de peine",
+        max_length=30,
+        choices=TypeSuspension.choices,
+        blank=True,
+    )
+    suspension_depuis = models.DateField("suspendue depuis le", null=True, blank=True)
+    suspension_decision = models.CharField(
+        "décision de suspension ou de fractionnement", max_length=200, blank=True
+    )
+    decede_le = models.DateField("décédé(e) le", null=True, blank=True)
+    evade_le = models.DateField("évadé(e) le", null=True, blank=True)
+    repris_le = models.DateField("repris(e) le", null=True, blank=True)
+    contrainte_judiciaire_depuis = models.DateField(
+        "contrainte judiciaire depuis le", null=True, blank=True
+    )
+    contrainte_judiciaire_montant = models.DecimalField(
+        "dette objet de la contrainte judiciaire (€)", null=True, blank=True, **MONEY
+    )
 
     class Meta:
         verbose_name = "personne détenue"
@@ -149,6 +187,34 @@ class Detenu(models.Model):
                 fields=["etablissement", "numero_ecrou"],
                 name="detenu_ecrou_unique_par_etablissement",
                 violation_error_message="Ce numéro d'écrou existe déjà dans cet établissement.",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspension="", suspension_depuis__isnull=True, suspension_decision="")
+                | (
+                    ~Q(suspension="")
+                    & Q(suspension_depuis__isnull=False)
+                    & ~Q(suspension_decision="")
+                ),
+                name="detenu_suspension_complete",
+                violation_error_message="Une suspension a un type, une date et une décision.",
+            ),
+            models.CheckConstraint(
+                condition=Q(repris_le__isnull=True)
+                | Q(evade_le__isnull=False, repris_le__gte=F("evade_le")),
+                name="detenu_reprise_apres_evasion",
+                violation_error_message="La reprise suit une évasion.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    contrainte_judiciaire_depuis__isnull=True,
+                    contrainte_judiciaire_montant__isnull=True,
+                )
+                | Q(
+                    contrainte_judiciaire_depuis__isnull=False,
+                    contrainte_judiciaire_montant__gt=0,
+                ),
+                name="detenu_contrainte_complete",
+                violation_error_message="Une contrainte judiciaire a une date et une dette positive.",
             ),
         ]
 
@@ -168,6 +234,15 @@ class Detenu(models.Model):
             and self.victimes_indemnisees_ou_absentes
             and not self.creance_alimentaire_executoire
         )
+
+    @property
+    def en_amenagement_sous_ecrou(self) -> bool:
+        """D. 424-3: semi-liberté, placement à l'extérieur or DDSE."""
+        return self.regime in REGIMES_AMENAGEMENT_SOUS_ECROU
+
+    @property
+    def est_evade(self) -> bool:
+        return self.evade_le is not None and self.repris_le is None
 
     def est_prive_de_subsides(self, jour) -> bool:
         return self.prive_de_subsides_jusquau is not None and jour <= self.prive_de_subsides_jusquau

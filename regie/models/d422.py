@@ -128,6 +128,8 @@ class ActionD422(models.TextChoices):
     CLOTURE = "cloture", "Clôture"
     RENONCIATION = "renonciation", "Renonciation"
     TRANSFERT = "transfert", "Transfert"
+    CONTREPASSATION = "contrepassation", "Écriture contre-passée"
+    REOUVERTURE = "reouverture", "Reprise après la contre-passation du reliquat"
 
 
 class EvenementD422(models.Model):

@@ -43,6 +43,32 @@ class NatureEcriture(models.TextChoices):
         "annulation_ordre",
         "Remise en compte d'un virement sortant refusé ou rejeté",
     )
+    # Issue 12: the articles modelled since (docs/regles-metier.md).
+    REMISE_SUSPENSION = (
+        "remise_suspension",
+        "Remise de la part disponible (suspension ou fractionnement de peine, D. 332-24)",
+    )
+    VERSEMENT_VOLONTAIRE_PC = (
+        "versement_volontaire_pc",
+        "Versement volontaire à la part des parties civiles (D. 332-12)",
+    )
+    SAISIE_ATTRIBUTION = "saisie_attribution", "Paiement d'une saisie-attribution (D. 332-20)"
+    AIDE_NUMERAIRE = "aide_numeraire", "Aide en numéraire de l'État (D. 333-2)"
+    AIDE_URGENCE = "aide_urgence", "Aide d'urgence à l'arrivée (personne sans ressources)"
+    PLACEMENT_LIVRET_A = "placement_livret_a", "Placement du pécule sur livret A (D. 332-14)"
+    RAPATRIEMENT_LIVRET_A = "rapatriement_livret_a", "Retour du livret A au pécule (D. 332-14)"
+    INTERETS_LIVRET_A = "interets_livret_a", "Intérêts du livret A (pécule de libération)"
+    CONTRAINTE_JUDICIAIRE = (
+        "contrainte_judiciaire",
+        "Paiement de la dette (contrainte judiciaire, D. 332-23)",
+    )
+    EVASION = "evasion", "Évasion : part disponible affectée d'office (L. 332-4)"
+    RETABLISSEMENT_EVASION = (
+        "retablissement_evasion",
+        "Rétablissement après la reprise (D. 332-8-1)",
+    )
+    VERSEMENT_TRESOR = "versement_tresor", "Versement au Trésor (décès ou évasion)"
+    REMISE_AYANTS_DROIT = "remise_ayants_droit", "Remise aux ayants droit (décès)"
 
 
 class Partie(models.TextChoices):
@@ -81,6 +107,11 @@ class Contrepartie(models.TextChoices):
     FGTI = "fgti", "Fonds de garantie (FGTI)"
     EMETTEUR = "emetteur", "Restitution à l'émetteur"
     ETABLISSEMENT = "etablissement", "Autre établissement"
+    TRESOR = "tresor", "Trésor public"
+    ETAT = "etat", "État (aide aux personnes sans ressources suffisantes)"
+    CREANCIER_SAISISSANT = "creancier_saisissant", "Créancier saisissant"
+    AYANTS_DROIT = "ayants_droit", "Ayants droit"
+    LIVRET_A = "livret_a", "Livret A (intérêts)"
 
 
 class Ecriture(models.Model):
@@ -194,6 +225,20 @@ class LigneEcriture(models.Model):
         related_name="lignes",
         verbose_name="bloqué pour l'autorisation D.422",
     )
+    # Added by migration 0006 with a default, so the ledger's rows were not touched (an
+    # ADD COLUMN ... DEFAULT fires no row trigger). Lines booked before carry False;
+    # `regie.services.corrections` knows how the former code wrote them.
+    issue_repartition = models.BooleanField(
+        "issue de la répartition",
+        default=False,
+        help_text="Part d'une somme soumise, calculée par la répartition (D. 332-10 à "
+        "D. 332-15) : une contre-passation la recalcule sur le cumul du mois.",
+    )
+    livret_a = models.BooleanField(
+        "pécule placé sur livret A",
+        default=False,
+        help_text="Ligne du pécule de libération placée sur livret A (D. 332-14).",
+    )
 
     class Meta:
         verbose_name = "ligne d'écriture"
@@ -209,6 +254,14 @@ class LigneEcriture(models.Model):
             models.CheckConstraint(
                 condition=Q(bloque_d422__isnull=True) | Q(partie=Partie.PART_DISPONIBLE),
                 name="ligne_blocage_sur_part_disponible",
+            ),
+            models.CheckConstraint(
+                condition=Q(issue_repartition=False) | ~Q(partie=Partie.CONTREPARTIE),
+                name="ligne_repartition_sur_une_part",
+            ),
+            models.CheckConstraint(
+                condition=Q(livret_a=False) | Q(partie=Partie.PECULE_LIBERATION),
+                name="ligne_livret_a_sur_le_pecule",
             ),
         ]
 

@@ -7,7 +7,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from socle.dates import aujourdhui
@@ -52,6 +52,7 @@ from .ecritures import (
     verifier_droits,
 )
 from .ordres import Beneficiaire, beneficiaire_valide, preparer_ordre
+from .vigilance import examiner_recette
 
 
 def _journal_d422(
@@ -208,11 +209,18 @@ def decider_d422(
 
 
 def montant_recu_d422(autorisation: AutorisationD422) -> Decimal:
-    """What has been received under the authorisation (exempt, blocked credits)."""
+    """What has been received under the authorisation (exempt, blocked credits), net of
+    the reversed receipts."""
     return (
-        LigneEcriture.objects.filter(
-            bloque_d422=autorisation, montant__gt=0, ecriture__nature=NatureEcriture.SUBSIDE_D422
-        ).aggregate(total=Sum("montant"))["total"]
+        LigneEcriture.objects.filter(bloque_d422=autorisation)
+        .filter(
+            Q(ecriture__nature=NatureEcriture.SUBSIDE_D422)
+            | Q(
+                ecriture__nature=NatureEcriture.CONTREPASSATION,
+                ecriture__contrepasse__nature=NatureEcriture.SUBSIDE_D422,
+            )
+        )
+        .aggregate(total=Sum("montant"))["total"]
         or ZERO
     )
 
@@ -277,6 +285,7 @@ def encaisser_subside_d422(
         ActionD422.RECEPTION,
         f"{euros(exonere)} bloqués" + (f", {euros(excedent)} répartis" if excedent else ""),
     )
+    examiner_recette(ecriture)  # vigilance: may open alerts, never refuses
     return ecriture
 
 
@@ -352,6 +361,12 @@ def payer_depense_d422(
     return ecriture
 
 
+def _source_reliquat(autorisation: AutorisationD422) -> str:
+    base = f"d422:{autorisation.pk}:reliquat"
+    deja = Ecriture.objects.filter(source__startswith=base).count()
+    return base if not deja else f"{base}:{deja + 1}"
+
+
 def _solder_bloque(
     autorisation: AutorisationD422,
     compte: CompteNominatif,
@@ -384,7 +399,8 @@ def _solder_bloque(
     ecriture = _passer(
         compte,
         nature=NatureEcriture.RELIQUAT_D422,
-        source=f"d422:{autorisation.pk}:reliquat",
+        # Booked again as `…:2`, `…:3` after the reversal of the previous remainder.
+        source=_source_reliquat(autorisation),
         motif=motif,
         lignes=lignes,
         auteur=auteur,

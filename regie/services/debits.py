@@ -25,6 +25,7 @@ from ..models import (
     NatureEcriture,
     NatureOrdre,
     Partie,
+    StatutPenal,
     TypeCreancier,
 )
 from .ecritures import (
@@ -219,8 +220,32 @@ def debloquer_pecule_liberation(
     piece: str = "",
 ) -> Ecriture:
     """D. 424-3: the head releases pécule for resettlement expenses during a sentence
-    adjustment under écrou; it is paid out, by a payment order to the person's account
-    or to whom the expense is owed, not moved to the part disponible."""
+    adjustment under écrou (semi-liberté, placement à l'extérieur, DDSE); it is paid
+    out, not moved to the part disponible. Refused otherwise: the pécule is unavailable
+    during detention and handed over only at release (D. 332-14, D. 332-21)."""
+
+    def amenagement_sous_ecrou(compte: CompteNominatif) -> None:
+        detenu = compte.detenu
+        if detenu.statut_penal == StatutPenal.PREVENU:
+            raise OperationInterdite(
+                "Le pécule de libération d'une personne prévenue est indisponible : seule "
+                "une personne condamnée en aménagement de peine sous écrou peut en disposer "
+                "(D. 424-3)."
+            )
+        if detenu.suspension:
+            raise OperationInterdite(
+                "La peine est suspendue ou fractionnée : le pécule de libération reste sur le "
+                "compte jusqu'à la fin de la peine (D. 332-24)."
+            )
+        if not detenu.en_amenagement_sous_ecrou:
+            raise OperationInterdite(
+                f"Le pécule de libération est indisponible en {detenu.get_regime_display().lower()} "
+                ": il ne peut être débloqué que pendant un aménagement de peine sous écrou "
+                "(semi-liberté, placement à l'extérieur, détention à domicile sous "
+                "surveillance électronique), pour des dépenses de réinsertion (D. 424-3). "
+                "Sinon, il est remis à la libération."
+            )
+
     destinataire = beneficiaire_valide(beneficiaire, iban, bic)
     ecriture = _mouvement_simple(
         compte=compte,
@@ -235,7 +260,7 @@ def debloquer_pecule_liberation(
         piece=piece,
         permission="regie.decider_deblocage_pecule",
         action="débloquer le pécule de libération",
-        compte_actif=False,
+        controle=amenagement_sous_ecrou,
     )
     detenu = ecriture.compte.detenu
     _payer(

@@ -8,7 +8,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import F, Sum
@@ -38,8 +38,10 @@ from ..models import (
     LigneEcriture,
     NatureEcriture,
     Partie,
+    PrescriptionJap,
+    TypePrescriptionJap,
 )
-from ..repartition import Situation, repartir
+from ..repartition import Situation, prelevements_cumules, repartir
 
 CENT = Decimal("0.01")
 
@@ -59,15 +61,28 @@ CONTREPARTIE_DES_DEBITS = {
     NatureEcriture.REMISE_DETENU: Contrepartie.DETENU,
     NatureEcriture.AUTRE_DEBIT: Contrepartie.EXTERIEUR,
 }
-NATURES_CONTREPASSABLES = NATURES_RECETTES_SOUMISES | {
-    NatureEcriture.CANTINE,
-    NatureEcriture.LOCATION,
-    NatureEcriture.VIREMENT_SORTANT,
-    NatureEcriture.REMISE_DETENU,
-    NatureEcriture.AUTRE_DEBIT,
+# Spec 01 section 9: every movement has an exact inverse (`contrepasser`). A reversal is
+# not reversed (the movement is booked again), and a transfer between prisons is undone
+# by a transfer back (`transferer_detenu`), which moves each part's balance unsplit.
+NATURES_NON_CONTREPASSABLES = frozenset(
+    {
+        NatureEcriture.CONTREPASSATION,
+        NatureEcriture.TRANSFERT_SORTANT,
+        NatureEcriture.TRANSFERT_ENTRANT,
+        # The money of a refused or rejected payment order, put back: final (the order
+        # can be issued again instead).
+        NatureEcriture.ANNULATION_ORDRE,
+    }
+)
+NATURES_CONTREPASSABLES = frozenset(NatureEcriture.values) - NATURES_NON_CONTREPASSABLES
+# Debits of one part that a refund (`rembourser`) gives back, in part, to the part they
+# came from (with its D.422 block).
+NATURES_REMBOURSABLES = frozenset(CONTREPARTIE_DES_DEBITS) | {
     NatureEcriture.PAIEMENT_VICTIMES,
-    NatureEcriture.CAPITAL_RENTE_AT,
     NatureEcriture.DEBLOCAGE_PECULE,
+    NatureEcriture.DEPENSE_D422,
+    NatureEcriture.SAISIE_ATTRIBUTION,
+    NatureEcriture.REMISE_SUSPENSION,
 }
 
 
@@ -130,6 +145,8 @@ class Ligne:
     montant: Decimal
     contrepartie: str = ""
     bloque: AutorisationD422 | None = None
+    repartie: bool = False  # a share computed by the répartition (LigneEcriture.issue_repartition)
+    livret: bool = False  # pécule placed on the livret A (D. 332-14)
 
 
 def _verrouiller(compte_id: int) -> CompteNominatif:
@@ -163,17 +180,55 @@ def _lignes_repartition(
             plafond_parties_civiles=detenu.plafond_parties_civiles,
         ),
     )
-    parties_civiles = resultat.parties_civiles
-    part_disponible = resultat.part_disponible
-    if detenu.sans_pecule and detenu.decision_jap_sans_parties_civiles:
-        # D. 424-1: the JAP may dispense with the part 1 levy; it then stays available.
-        part_disponible += parties_civiles
-        parties_civiles = ZERO
+    parties_civiles = _prescription_jap(detenu, resultat.parties_civiles, montant, jour, cumul)
+    part_disponible = resultat.part_disponible + resultat.parties_civiles - parties_civiles
     return [
-        Ligne(Partie.PARTIES_CIVILES, parties_civiles),
-        Ligne(Partie.PECULE_LIBERATION, resultat.pecule_liberation),
-        Ligne(Partie.PART_DISPONIBLE, part_disponible),
+        Ligne(Partie.PARTIES_CIVILES, parties_civiles, repartie=True),
+        Ligne(Partie.PECULE_LIBERATION, resultat.pecule_liberation, repartie=True),
+        Ligne(Partie.PART_DISPONIBLE, part_disponible, repartie=True),
     ]
+
+
+def prescription_jap_en_vigueur(detenu: Detenu, jour: datetime.date) -> PrescriptionJap | None:
+    """The JAP's prescription on the part 1 levy that applies to a receipt of `jour`."""
+    return (
+        PrescriptionJap.objects.filter(detenu=detenu, debut__lte=jour)
+        .exclude(fin__lt=jour)
+        .order_by("-debut", "-pk")
+        .first()
+    )
+
+
+def _prescription_jap(
+    detenu: Detenu, parties_civiles: Decimal, montant: Decimal, jour: datetime.date, cumul
+) -> Decimal:
+    """D. 424-1: under a regime without pécule, part 1 stays due « sous réserve de
+    prescriptions particulières déterminées par le juge de l'application des peines ».
+    A full dispensation leaves the levy in the part disponible; a proportion or a monthly
+    cap is applied to the month's cumulative levy, so that, as for the bands, splitting
+    a month's money differently never changes the totals."""
+    if not detenu.sans_pecule or parties_civiles <= 0:
+        return parties_civiles
+    if detenu.decision_jap_sans_parties_civiles:
+        return ZERO
+    prescription = prescription_jap_en_vigueur(detenu, jour)
+    if prescription is None:
+        return parties_civiles
+    if prescription.type == TypePrescriptionJap.DISPENSE_TOTALE:
+        return ZERO
+    avant, _ = prelevements_cumules(cumul, jour.month)
+    apres, _ = prelevements_cumules(cumul + montant, jour.month)
+    if prescription.type == TypePrescriptionJap.PROPORTION:
+        taux = prescription.proportion / 100
+        du = _demi_haut(apres * taux) - _demi_haut(avant * taux)
+    else:
+        plafond = prescription.plafond_mensuel
+        du = min(apres, plafond) - min(avant, plafond)
+    return max(ZERO, min(parties_civiles, du))
+
+
+def _demi_haut(valeur: Decimal) -> Decimal:
+    return valeur.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _passer(
@@ -250,6 +305,18 @@ def _passer(
                 "La somme bloquée pour cette autorisation D.422 est insuffisante.",
                 partie=Partie.PART_DISPONIBLE,
             )
+    # D. 332-14: the pécule placed on the livret A is part of the pécule; the pécule
+    # never falls below it, and the livret never below zero.
+    variation_livret = sum((ligne.montant for ligne in lignes if ligne.livret), ZERO)
+    if variation_livret or nouveaux[Partie.PECULE_LIBERATION] < compte.pecule_liberation:
+        livret = pecule_sur_livret_a(compte) + variation_livret
+        if livret < 0 or livret > nouveaux[Partie.PECULE_LIBERATION]:
+            raise SoldeInsuffisant(
+                f"{euros(pecule_sur_livret_a(compte))} du pécule de libération sont placés "
+                "sur livret A : rapatriez-les d'abord sur le pécule (D. 332-14).",
+                partie=Partie.PECULE_LIBERATION,
+                disponible=compte.pecule_liberation - pecule_sur_livret_a(compte),
+            )
 
     ecriture = Ecriture.objects.create(
         etablissement=etablissement or compte.detenu.etablissement,
@@ -276,6 +343,8 @@ def _passer(
             contrepartie=ligne.contrepartie,
             montant=ligne.montant,
             bloque_d422=ligne.bloque,
+            issue_repartition=ligne.repartie,
+            livret_a=ligne.livret,
         )
         for ligne in lignes
     )
@@ -308,6 +377,16 @@ def _bloque_pour(autorisation_pk: int) -> Decimal:
     )
 
 
+def pecule_sur_livret_a(compte: CompteNominatif) -> Decimal:
+    """The share of the pécule de libération placed on the livret A (D. 332-14)."""
+    return (
+        LigneEcriture.objects.filter(ecriture__compte=compte, livret_a=True).aggregate(
+            total=Sum("montant")
+        )["total"]
+        or ZERO
+    )
+
+
 def _source_libre(modele, source: str | None, message: str) -> None:
     """Refuse a second record from the same source (under the row lock the caller holds,
     or the unique constraint for two truly simultaneous requests)."""
@@ -319,8 +398,19 @@ def _source_libre(modele, source: str | None, message: str) -> None:
 
 
 def _compte_actif(compte: CompteNominatif) -> None:
-    if compte.detenu.libere_le is not None:
+    detenu = compte.detenu
+    if detenu.libere_le is not None:
         raise OperationInterdite("Cette personne a été libérée : son compte est liquidé.")
+    if detenu.decede_le is not None:
+        raise OperationInterdite(
+            f"Cette personne est décédée le {detenu.decede_le:%d/%m/%Y} : son compte est "
+            "conservé pour ses ayants droit (D. 332-8)."
+        )
+    if detenu.est_evade:
+        raise OperationInterdite(
+            f"Cette personne s'est évadée le {detenu.evade_le:%d/%m/%Y} : son compte est "
+            "arrêté (L. 332-4)."
+        )
 
 
 def _mouvement_simple(

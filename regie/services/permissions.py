@@ -35,6 +35,7 @@ from .ecritures import (
     montant_valide,
     verifier_droits,
 )
+from .vigilance import examiner_recette
 
 
 @transaction.atomic
@@ -81,6 +82,14 @@ def _verrouiller_permission(
     return PermissionSortie.objects.select_for_update().get(pk=permission.pk), compte
 
 
+def _source_etape(permission: PermissionSortie, etape: str) -> str:
+    """The entry's source: `permission:<pk>:<étape>`, then `…:2`, `…:3` when the step is
+    booked again after the reversal of the previous one (the permission row is locked)."""
+    base = f"permission:{permission.pk}:{etape}"
+    deja = Ecriture.objects.filter(source__startswith=base).count()
+    return base if not deja else f"{base}:{deja + 1}"
+
+
 @transaction.atomic
 def remettre_somme_permission(
     *, permission: PermissionSortie, auteur, date_operation: datetime.date | None = None
@@ -94,7 +103,7 @@ def remettre_somme_permission(
     ecriture = _passer(
         compte,
         nature=NatureEcriture.PERMISSION_REMISE,
-        source=f"permission:{permission.pk}:remise",
+        source=_source_etape(permission, "remise"),
         motif=f"Somme remise pour la permission de sortir du {permission.date_sortie:%d/%m/%Y}",
         lignes=[
             Ligne(Partie.PART_DISPONIBLE, -permission.montant_fixe),
@@ -129,7 +138,12 @@ def enregistrer_retour_permission(
     verifier_droits(
         auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
     )
-    if permission.statut != StatutPermission.REMISE:
+    # A return recorded as « nothing brought back » booked no entry, so there is nothing
+    # to reverse: it is corrected by recording the return again.
+    corrige_un_retour_nul = (
+        permission.statut == StatutPermission.REVENUE and permission.ecriture_retour_id is None
+    )
+    if permission.statut != StatutPermission.REMISE and not corrige_un_retour_nul:
         raise OperationInterdite(
             "Le retour ne peut être enregistré qu'après la remise de la somme."
         )
@@ -145,7 +159,7 @@ def enregistrer_retour_permission(
         ecriture = _passer(
             compte,
             nature=NatureEcriture.PERMISSION_RETOUR,
-            source=f"permission:{permission.pk}:retour",
+            source=_source_etape(permission, "retour"),
             motif=f"Retour de la permission de sortir du {permission.date_sortie:%d/%m/%Y}",
             lignes=lignes,
             auteur=auteur,
@@ -158,4 +172,6 @@ def enregistrer_retour_permission(
     permission.montant_rapporte = rapporte
     permission.ecriture_retour = ecriture
     permission.save(update_fields=["statut", "montant_rapporte", "ecriture_retour"])
+    if ecriture is not None:
+        examiner_recette(ecriture)  # vigilance: may open alerts, never refuses
     return ecriture

@@ -39,6 +39,7 @@ from .ecritures import (
     montant_valide,
     verifier_droits,
 )
+from .vigilance import examiner_recette
 
 
 @transaction.atomic
@@ -69,7 +70,7 @@ def encaisser_recette(
     cumul = _cumul_du_mois(compte, jour)
     lignes = _lignes_repartition(compte, montant, jour, cumul)
     lignes.append(Ligne(Partie.CONTREPARTIE, -montant, Contrepartie.ENCAISSEMENT))
-    return _passer(
+    ecriture = _passer(
         compte,
         nature=nature,
         source=source,
@@ -83,6 +84,8 @@ def encaisser_recette(
         mois_repartition=_premier_du_mois(jour),
         emetteur=emetteur,
     )
+    examiner_recette(ecriture)  # vigilance: may open alerts, never refuses
+    return ecriture
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from regie.models import (
     LigneEcriture,
     NatureEcriture,
     PermissionSortie,
+    Regime,
     StatutD422,
     StatutPenal,
     StatutPermission,
@@ -542,11 +543,16 @@ def test_le_deblocage_du_pecule_est_reserve_au_chef(client, regisseur, chef, com
         "date_operation": JOUR.isoformat(),
         "motif": "Caution d'un logement (semi-liberté)",
     }
-    compte.detenu.regime = "semi_liberte"
-    compte.detenu.save()
     client.force_login(regisseur)
     assert client.post(url("comptenominatif_deblocage", compte.pk), donnees).status_code == 403
     client.force_login(chef)
+    # D. 424-3: in ordinary detention the pécule is unavailable; the refusal is shown.
+    reponse = client.post(url("comptenominatif_deblocage", compte.pk), donnees)
+    assert reponse.status_code == 200
+    assert "aménagement de peine sous écrou" in texte(reponse)
+    assert soldes(compte)[1] == D("40.00")
+    Detenu.objects.filter(pk=compte.detenu_id).update(regime=Regime.SEMI_LIBERTE)
+    donnees["jeton"] = jeton()
     assert client.post(url("comptenominatif_deblocage", compte.pk), donnees).status_code == 302
     assert soldes(compte)[1] == D("10.00")
 
@@ -657,7 +663,11 @@ def test_contre_passation_et_remboursement(client, regisseur, compte):
     assert formulaire.context["form"]["ecriture"].value() == str(erreur.pk)
     donnees = {"jeton": jeton(), "ecriture": erreur.pk, "motif": "Salaire saisi deux fois"}
     assert client.post(contrepasser, donnees).status_code == 302
-    assert soldes(compte) == (D("10.00"), D("5.00"), D("65.00"))
+    # Spec 01 section 9: the month ends as if the 150 had never been booked. T = 250,
+    # m = 150: part 1 gives back P1(250) - P1(100) = 20 % x 50 = 10, the pécule
+    # PL(250) - PL(100) = 10 % x 50 = 5, the part disponible 150 - 10 - 5 = 135.
+    # Left: 0 / 0 / (150 + 85 - 30 + 10) - 135 = 80, i.e. the 100 alone, less the canteen.
+    assert soldes(compte) == (D("0.00"), D("0.00"), D("80.00"))
     assert Ecriture.objects.get(contrepasse=erreur).auteur == regisseur
     # Once reversed, the entry is no longer offered; nothing is booked twice.
     nombre = Ecriture.objects.count()

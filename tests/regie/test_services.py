@@ -680,6 +680,9 @@ def test_liberation_part_conservee_pour_le_creancier_d_aliments(etablissement, r
 def test_paiement_victimes_et_deblocage_pecule(etablissement, regisseur, chef):
     compte = DetenuFactory(etablissement=etablissement).compte
     recette(compte, "600.00", regisseur)  # 90 / 40 / 470
+    # The pécule is then released during a semi-liberté (D. 424-3).
+    compte.detenu.regime = Regime.SEMI_LIBERTE
+    compte.detenu.save()
     with pytest.raises(SoldeInsuffisant, match="parties civiles"):
         services.payer_parties_civiles(
             compte=compte,
