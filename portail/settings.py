@@ -350,6 +350,9 @@ SPECTACULAR_SETTINGS = {
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# No admin exports through import-export today (the CSV exports go through socle.exports);
+# should one be added, its text cells are neutralised against formulas too.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # A strict Content-Security-Policy with nonces on every public page; the admin gets its
 # own policy below (portail.middleware.PolitiqueSecuriteMiddleware).
