@@ -14,6 +14,7 @@ from .fournisseurs import fournisseur
 from .fournisseurs.base import ErreurFournisseur
 from .models import CourrielSortant, NotificationRecue, StatutPaiement, Virement
 from .services import actualiser_virement
+from .services.rejets import supprimer_rejets_anciens
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,12 @@ def verifier_virements_en_cours() -> int:
     for virement_id in ids:
         publier(verifier_virement, virement_id)
     return len(ids)
+
+
+@shared_task
+def supprimer_rejets() -> int:
+    """Forget the refused notifications older than PECULE_RETENTION_REJETS_JOURS."""
+    return supprimer_rejets_anciens()
 
 
 @shared_task

@@ -31,7 +31,11 @@ def donnees(time_machine):
         fournisseur="sandbox", id_evenement=str(uuid.uuid4()), corps='{"a": 1}'
     )
     NotificationRejetee.objects.create(
-        fournisseur="sandbox", motif="signature_invalide", adresse_ip="192.0.2.1", extrait="{}"
+        fournisseur="sandbox",
+        motif="signature_invalide",
+        adresse_ip="192.0.2.1",
+        periode=a_paris(2026, 6, 15, 10),
+        extrait="{}",
     )
     CourrielSortant.objects.create(
         cle="test", destinataire="proche@example.fr", sujet="Sujet", corps="Corps"
