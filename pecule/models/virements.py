@@ -93,6 +93,13 @@ class Virement(models.Model):
     )
     url_banque = models.URLField("adresse de la page de la banque", max_length=1000, blank=True)
     expire_le = models.DateTimeField("expire le", null=True, blank=True)
+    creation_en_cours_depuis = models.DateTimeField(
+        "création chez le prestataire en cours depuis",
+        null=True,
+        blank=True,
+        help_text="Le paiement est demandé au prestataire ; vide une fois créé ou si le "
+        "prestataire n'a pas répondu.",
+    )
     statut_paiement = models.CharField(
         "statut du paiement",
         max_length=20,
