@@ -43,6 +43,12 @@ def test_connexions_admin_limitees_par_adresse(time_machine):
     assert client.post("/admin/login/", {"username": "b", "password": "x"}).status_code == 200
 
 
+def test_connexion_admin_trop_volumineuse_refusee_413():
+    reponse = Client().post("/admin/login/", {"username": "a" * 50_000, "password": "x"})
+    assert reponse.status_code == 413
+    assert AccessAttempt.objects.count() == 0
+
+
 def test_debuts_de_connexion_franceconnect_limites_par_adresse(time_machine):
     time_machine.move_to(INSTANT, tick=False)
     codes = [Client().get("/oidc/authenticate/").status_code for _ in range(100)]
