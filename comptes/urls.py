@@ -1,7 +1,13 @@
 from django.urls import path
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
+from socle.limites import limiter
+
 from . import views
+
+# Starting a FranceConnect login stores its state and nonce in a new session row: anyone
+# may do it, so each address starts at most this many per minute (socle.limites).
+CONNEXIONS_FRANCECONNECT_PAR_MINUTE = 30
 
 app_name = "comptes"
 
@@ -15,7 +21,12 @@ urlpatterns = [
 urlpatterns_oidc = [
     path(
         "oidc/authenticate/",
-        OIDCAuthenticationRequestView.as_view(),
+        limiter(
+            "connexion_franceconnect",
+            CONNEXIONS_FRANCECONNECT_PAR_MINUTE,
+            60,
+            methodes=("GET", "POST"),
+        )(OIDCAuthenticationRequestView.as_view()),
         name="oidc_authentication_init",
     ),
     path(

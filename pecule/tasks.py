@@ -14,6 +14,8 @@ from .fournisseurs import fournisseur
 from .fournisseurs.base import ErreurFournisseur
 from .models import CourrielSortant, NotificationRecue, StatutPaiement, Virement
 from .services import actualiser_virement
+from .services.etats import clore_virements_jamais_crees
+from .services.rejets import supprimer_rejets_anciens
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +127,9 @@ def verifier_virement(virement_id: int) -> None:
 @shared_task
 def verifier_virements_en_cours() -> int:
     """Poll the non-final transfers whose next check is due (1, 5, 15, 60 min, then every
-    few hours for 3 days). A transfer is marked expired only when the provider says so."""
+    few hours for 3 days). A transfer is marked expired only when the provider says so.
+    Those the provider never created are closed (`clore_virements_jamais_crees`)."""
+    clore_virements_jamais_crees()
     ids = list(
         Virement.objects.filter(
             statut_paiement__in=[StatutPaiement.INITIE, StatutPaiement.AUTORISE],
@@ -136,6 +140,12 @@ def verifier_virements_en_cours() -> int:
     for virement_id in ids:
         publier(verifier_virement, virement_id)
     return len(ids)
+
+
+@shared_task
+def supprimer_rejets() -> int:
+    """Forget the refused notifications older than PECULE_RETENTION_REJETS_JOURS."""
+    return supprimer_rejets_anciens()
 
 
 @shared_task

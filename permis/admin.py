@@ -38,9 +38,13 @@ from .models import (
 from .resources import (
     COLONNES_FACULTATIVES,
     COLONNES_OBLIGATOIRES,
+    LIGNES_MAX,
     CSVPointVirgule,
     PermisDeVisiteResource,
 )
+
+# A permit's line is under 200 bytes: a file of LIGNES_MAX lines fits well under this.
+TAILLE_MAX_FICHIER = 2 * 1024 * 1024
 
 
 class PerimetrePermisMixin(PerimetreMixin):
@@ -79,8 +83,31 @@ class FormulaireImportPermis(ImportForm):
         super().__init__(formats, resources, **kwargs)
         self.fields["etablissement"].queryset = etablissements
         self.fields["import_file"].label = "Fichier CSV"
+        self.fields[
+            "import_file"
+        ].help_text = f"Au plus {LIGNES_MAX:,} permis (2 Mo) par fichier.".replace(",", "\u202f")
         if len(etablissements) == 1:
             self.fields["etablissement"].initial = etablissements[0].pk
+
+    def clean_import_file(self):
+        """Refuse, before anything reads it, a file too large to be imported within a
+        request: more than 2 Mo, or more than LIGNES_MAX permits."""
+        fichier = self.cleaned_data["import_file"]
+        decoupez = "Découpez-le et importez chaque partie l'une après l'autre."
+        if fichier.size > TAILLE_MAX_FICHIER:
+            poids = f"{fichier.size / 1024 / 1024:.1f}".replace(".", ",")
+            raise ValidationError(
+                f"Ce fichier pèse {poids} Mo : un import de permis en accepte au plus 2 Mo. "
+                f"{decoupez}"
+            )
+        lignes = sum(morceau.count(b"\n") for morceau in fichier.chunks())
+        fichier.seek(0)
+        if lignes - 1 > LIGNES_MAX:
+            raise ValidationError(
+                f"Ce fichier compte {lignes - 1} lignes de permis : un import en accepte au "
+                f"plus {LIGNES_MAX}. {decoupez}"
+            )
+        return fichier
 
 
 class FormulaireConfirmationImportPermis(ConfirmImportForm):

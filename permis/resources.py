@@ -2,12 +2,19 @@
 
 The establishment is the one chosen in the import form, among those the importing staff
 member is attached to; the file has no establishment column. Each row creates or
-updates (by number) a permit of that establishment through
-`permis.services.creer_ou_mettre_a_jour_permis`.
+updates (by number) a permit of that establishment.
 
 A file is imported whole or not at all: any invalid row (unknown écrou, bad date, bad
-status, duplicated number…) is reported with its line in the file and the reason, and
-the import runs in one transaction that is rolled back (see `admin.PermisDeVisiteAdmin`).
+status, forbidden status change, duplicated number…) is reported with its line in the
+file and the reason, and the import runs in one transaction that is rolled back (see
+`admin.PermisDeVisiteAdmin`).
+
+In bulk (issue 11): the file's existing permits and the establishment's detainees are
+read once (`ChargeurPermis`, `before_import`), each row is checked in memory (no query
+per row), and the whole file is written at the end by one service call
+(`permis.services.importer_permis`: rights checked once, detainees locked, bulk inserts
+and updates, one history entry per permit created or changed). A file above
+LIGNES_MAX rows is refused with a French message before anything is read.
 """
 
 import csv
@@ -17,6 +24,7 @@ import tablib
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 from import_export.formats.base_formats import CSV
+from import_export.instance_loaders import ModelInstanceLoader
 
 from regie.models import Detenu
 
@@ -35,6 +43,9 @@ COLONNES_OBLIGATOIRES = [
 ]
 COLONNES_FACULTATIVES = ["date_fin", "statut", "lien"]
 FORMATS_DATE = ("%d/%m/%Y", "%Y-%m-%d")
+# A larger file is refused (it would not be previewed and imported within a request):
+# split it. Measured in bench/bench_import_permis.py.
+LIGNES_MAX = 10_000
 
 
 class CSVPointVirgule(CSV):
@@ -135,18 +146,7 @@ class DetenuParEcrouWidget(widgets.Widget):
         ecrou = str(value or "").strip()
         if not ecrou:
             raise ValueError("Le numéro d'écrou est obligatoire.")
-        detenus = Detenu.objects.filter(etablissement=self.resource.etablissement)
-        detenu = detenus.filter(numero_ecrou=ecrou).first()
-        if detenu is None:
-            cle = normaliser_numero(ecrou)
-            detenu = next(
-                (
-                    d
-                    for d in detenus.filter(numero_ecrou__iexact=ecrou.replace(" ", ""))
-                    if normaliser_numero(d.numero_ecrou) == cle
-                ),
-                None,
-            )
+        detenu = self.resource.detenu_par_ecrou(ecrou)
         if detenu is None:
             raise ValueError(
                 f"Aucune personne détenue n'a le numéro d'écrou « {ecrou} » dans "
@@ -161,6 +161,24 @@ class DetenuParEcrouWidget(widgets.Widget):
 
     def render(self, value, obj=None, **kwargs):
         return value.numero_ecrou if value else ""
+
+
+class ChargeurPermis(ModelInstanceLoader):
+    """The file's existing permits of the establishment, read in one query, by number as
+    stored (a row without a number is left to its own error)."""
+
+    def __init__(self, resource, dataset=None):
+        super().__init__(resource, dataset)
+        numeros = {normaliser_numero(str(ligne.get("numero") or "")) for ligne in dataset.dict}
+        self.existants = {
+            permis.numero: permis
+            for permis in resource.get_queryset()
+            .filter(numero__in=numeros - {""})
+            .select_related("detenu")
+        }
+
+    def get_instance(self, row):
+        return self.existants.get(normaliser_numero(str(row.get("numero") or "")))
 
 
 class PermisDeVisiteResource(resources.ModelResource):
@@ -203,8 +221,12 @@ class PermisDeVisiteResource(resources.ModelResource):
             "lien",
         )
         import_id_fields = ["numero"]
-        clean_model_instances = True
+        instance_loader_class = ChargeurPermis
+        # Checked in `validate_instance`, without the queries of unique and foreign keys.
+        clean_model_instances = False
         use_transactions = True
+        # The rows are collected and written at the end by `importer_permis`.
+        use_bulk = True
         skip_diff = False
         store_instance = False
 
@@ -213,6 +235,9 @@ class PermisDeVisiteResource(resources.ModelResource):
         self.etablissement = etablissement
         self.auteur = auteur
         self._numeros_vus = set()
+        self._detenus: dict[str, Detenu] = {}
+        self._detenus_normalises: dict[str, Detenu] = {}
+        self._originaux: dict[int, dict] = {}
         self.fields["numero_ecrou"] = fields.Field(
             attribute="detenu", column_name="numero_ecrou", widget=DetenuParEcrouWidget(self)
         )
@@ -233,9 +258,25 @@ class PermisDeVisiteResource(resources.ModelResource):
 
     # --- Checks of the whole file and of each row -----------------------------------------
 
+    def import_data(self, dataset, *args, **kwargs):
+        if len(dataset) > LIGNES_MAX:  # the admin's form refuses it first
+            resultat = self.get_result_class()()
+            resultat.total_rows = len(dataset)
+            resultat.append_base_error(
+                self.get_error_result_class()(
+                    ValueError(
+                        f"Le fichier compte {len(dataset)} lignes de permis : un import en "
+                        f"accepte au plus {LIGNES_MAX}. Découpez-le et importez chaque partie."
+                    )
+                )
+            )
+            return resultat
+        return super().import_data(dataset, *args, **kwargs)
+
     def before_import(self, dataset, **kwargs):
         if self.etablissement is None:
             raise ValueError("Choisissez l'établissement des permis importés.")
+
         entetes = [str(h or "").strip() for h in dataset.headers or []]
         dataset.headers = entetes
         manquantes = [c for c in COLONNES_OBLIGATOIRES if c not in entetes]
@@ -248,6 +289,16 @@ class PermisDeVisiteResource(resources.ModelResource):
                 + "."
             )
         self._numeros_vus = set()
+        self._originaux = {}
+        self.create_instances, self.update_instances = [], []
+        detenus = list(Detenu.objects.filter(etablissement=self.etablissement))
+        self._detenus = {detenu.numero_ecrou: detenu for detenu in detenus}
+        self._detenus_normalises = {normaliser_numero(d.numero_ecrou): d for d in detenus}
+
+    def detenu_par_ecrou(self, ecrou: str) -> Detenu | None:
+        """The establishment's detainee with this écrou number (as typed, or without
+        spaces and case), from the list read once in `before_import`."""
+        return self._detenus.get(ecrou) or self._detenus_normalises.get(normaliser_numero(ecrou))
 
     def before_import_row(self, row, **kwargs):
         numero = normaliser_numero(str(row.get("numero") or ""))
@@ -269,24 +320,57 @@ class PermisDeVisiteResource(resources.ModelResource):
             resultat.validation_error = ValidationError(erreurs)
         return resultat
 
-    # --- Saving through the service ---------------------------------------------------------
+    def import_instance(self, instance, row, **kwargs):
+        if instance.pk is not None and instance.pk not in self._originaux:
+            # What the permit was, for the status rules and the history of changes.
+            self._originaux[instance.pk] = {
+                champ: getattr(instance, champ) for champ in services.CHAMPS_MODIFIABLES
+            }
+        super().import_instance(instance, row, **kwargs)
 
-    def do_instance_save(self, instance, is_create):
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """The model's checks (fields, dates, the detainee held here) without a query:
+        the number's uniqueness is the file's (`before_import_row`) and the database's;
+        the detainee and the establishment come from the lists read once. Then the status
+        rules of a permit that exists (`services.verifier_changements`)."""
+        erreurs = dict(import_validation_errors or {})
         try:
-            permis, _cree = services.creer_ou_mettre_a_jour_permis(
-                etablissement=self.etablissement,
-                numero=instance.numero,
-                auteur=self.auteur,
-                detenu=instance.detenu,
-                titulaire_nom=instance.titulaire_nom,
-                titulaire_prenoms=instance.titulaire_prenoms,
-                titulaire_date_naissance=instance.titulaire_date_naissance,
-                date_debut=instance.date_debut,
-                date_fin=instance.date_fin,
-                lien=instance.lien,
-                statut=instance.statut,
+            instance.full_clean(
+                exclude=[*erreurs, "detenu", "etablissement"],
+                validate_unique=False,
+                validate_constraints=False,
             )
-        except PermisError as exc:
-            raise ValidationError({"statut": exc.message}) from exc
-        instance.pk = permis.pk
-        instance._state.adding = False
+        except ValidationError as exc:
+            erreurs = exc.update_error_dict(erreurs)
+        original = self._originaux.get(instance.pk)
+        if original is not None and not erreurs:
+            nouveaux = {champ: getattr(instance, champ) for champ in services.CHAMPS_MODIFIABLES}
+            try:
+                services.verifier_changements(
+                    original["statut"], services.changements_depuis(original, nouveaux)
+                )
+            except PermisError as exc:
+                erreurs["statut"] = [exc.message]
+        if erreurs:
+            raise ValidationError(erreurs)
+
+    # --- Saving: the whole file at once, through the service --------------------------------
+
+    def bulk_create(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        """Nothing yet: `bulk_update`, called right after, writes the whole file."""
+
+    def bulk_update(self, using_transactions, dry_run, raise_errors, batch_size=None, result=None):
+        if not self.create_instances and not self.update_instances:
+            return
+        try:
+            services.importer_permis(
+                etablissement=self.etablissement,
+                auteur=self.auteur,
+                nouveaux=self.create_instances,
+                modifies=[(p, self._originaux[p.pk]) for p in self.update_instances],
+            )
+        except Exception as exc:
+            self.handle_import_error(result, exc, raise_errors)
+        finally:
+            self.create_instances.clear()
+            self.update_instances.clear()

@@ -259,6 +259,11 @@ CELERY_BEAT_SCHEDULE = {
     "relancer-notifications": {"task": "pecule.tasks.relancer_notifications", "schedule": 60.0},
     "verifier-virements": {"task": "pecule.tasks.verifier_virements_en_cours", "schedule": 30.0},
     "envoyer-courriels": {"task": "pecule.tasks.envoyer_courriels", "schedule": 60.0},
+    "supprimer-rejets": {"task": "pecule.tasks.supprimer_rejets", "schedule": 3600.0},
+    "supprimer-sessions-expirees": {
+        "task": "portail.tasks.supprimer_sessions_expirees",
+        "schedule": 3600.0,
+    },
     "alerter-virements-sans-releve": {
         "task": "pecule.tasks.alerter_virements_sans_releve",
         "schedule": 24 * 3600.0,
@@ -279,6 +284,13 @@ PECULE_FGTI_IBAN = os.environ.get(
     "PECULE_FGTI_IBAN", "" if PRODUCTION else "FR7699905000010000000000139"
 )
 PECULE_FGTI_BIC = os.environ.get("PECULE_FGTI_BIC", "")
+# Refused notifications (aggregated per provider, reason, address and hour) are deleted
+# this many days after the last one (pecule.tasks.supprimer_rejets).
+PECULE_RETENTION_REJETS_JOURS = int(os.environ.get("PECULE_RETENTION_REJETS_JOURS", "30"))
+
+# Anonymous writes are limited per client address (socle.limites): a name, (number of
+# requests, window in seconds). The defaults are beside each view; these override them.
+PECULE_LIMITES_ANONYMES = {}
 
 # Payment initiation providers (pecule.fournisseurs). The sandbox bank is a development
 # tool (sandbox/); production names a licensed provider and its credentials.
@@ -362,6 +374,9 @@ SPECTACULAR_SETTINGS = {
 }
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# No admin exports through import-export today (the CSV exports go through socle.exports);
+# should one be added, its text cells are neutralised against formulas too.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 # A strict Content-Security-Policy with nonces on every public page; the admin gets its
 # own policy below (portail.middleware.PolitiqueSecuriteMiddleware).

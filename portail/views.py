@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from socle.limites import limiter, taille_maximale
+
 from .forms import MessageContactForm
 from .services import envoyer_message_contact
 
@@ -15,7 +17,15 @@ def accueil_public(request):
     return render(request, "portail/accueil_public.html", {"titre": "Accueil"})
 
 
+# A message is a few kilobytes (its fields' max_length); anyone may post one, so each
+# address sends at most this many per hour (socle.limites).
+TAILLE_MAX_CONTACT = 32 * 1024
+MESSAGES_CONTACT_PAR_HEURE = 10
+
+
 @require_http_methods(["GET", "POST"])
+@taille_maximale(TAILLE_MAX_CONTACT)
+@limiter("contact", MESSAGES_CONTACT_PAR_HEURE, 3600)
 def contact(request):
     proche = request.user if getattr(request.user, "fc_sub", None) else None
     initial = {"email": proche.email} if proche else {}

@@ -10,8 +10,6 @@ Each view:
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -19,12 +17,11 @@ from django.db.models import F
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 
 from socle.admin import contexte_admin
 from socle.dates import aujourdhui
-from socle.formats import montant_csv
+from socle.exports import reponse_csv
 
 from . import forms as regie_forms
 from . import selectors, services
@@ -188,15 +185,9 @@ ENTETES_CSV = [
 ]
 
 
-def _texte_csv(valeur: str) -> str:
-    """Neutralise spreadsheet formulas in free text (CSV injection)."""
-    if valeur and valeur[0] in "=+-@\t\r":
-        return "'" + valeur
-    return valeur
-
-
 def export_releve(model_admin, request, object_id) -> HttpResponse:
-    """The filtered ledger as CSV for Excel: semicolons, UTF-8 with BOM, decimal comma."""
+    """The filtered ledger as CSV for Excel (`socle.exports`: semicolons, UTF-8 with BOM,
+    decimal comma, every text cell neutralised against formulas)."""
     compte = _compte_visible(model_admin, request, object_id)
     if not request.user.has_perm("regie.exporter_releve"):
         raise PermissionDenied
@@ -206,32 +197,28 @@ def export_releve(model_admin, request, object_id) -> HttpResponse:
         return HttpResponseRedirect(url_compte(compte.pk))
     detenu = compte.detenu
     nom_fichier = slugify(f"releve-{detenu.numero_ecrou}-{detenu.nom}-{aujourdhui():%Y%m%d}")
-    reponse = HttpResponse(content_type="text/csv; charset=utf-8")
-    reponse["Content-Disposition"] = f'attachment; filename="{nom_fichier}.csv"'
-    reponse.write("\ufeff")
-    writer = csv.writer(reponse, delimiter=";", lineterminator="\r\n")
-    writer.writerow(ENTETES_CSV)
-    for ecriture in releve(compte, filtre).order_by("date_operation", "cree_le", "pk"):
-        v = variations(ecriture)
-        writer.writerow(
-            [
-                f"{ecriture.date_operation:%d/%m/%Y}",
-                f"{timezone.localtime(ecriture.cree_le):%d/%m/%Y %H:%M}",
+
+    def lignes():
+        for ecriture in releve(compte, filtre).order_by("date_operation", "cree_le", "pk"):
+            v = variations(ecriture)
+            yield [
+                ecriture.date_operation,
+                ecriture.cree_le,
                 ecriture.pk,
                 ecriture.get_nature_display(),
-                _texte_csv(ecriture.motif),
-                _texte_csv(ecriture.piece),
-                _texte_csv(ecriture.source),
-                _texte_csv(nom_auteur(ecriture)),
+                ecriture.motif,
+                ecriture.piece,
+                ecriture.source,
+                nom_auteur(ecriture),
                 ecriture.etablissement.nom,
-                montant_csv(v["parties_civiles"]),
-                montant_csv(v["pecule_liberation"]),
-                montant_csv(v["part_disponible"]),
-                montant_csv(v["bloque"]),
-                montant_csv(ecriture.montant),
+                v["parties_civiles"],
+                v["pecule_liberation"],
+                v["part_disponible"],
+                v["bloque"],
+                ecriture.montant,
             ]
-        )
-    return reponse
+
+    return reponse_csv(nom_fichier, ENTETES_CSV, lignes())
 
 
 # --- D.422 ----------------------------------------------------------------------------

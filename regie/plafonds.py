@@ -7,7 +7,7 @@ again, under the account lock, when it is credited (`services.crediter_virement_
 import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Case, F, Sum, When
 
 from socle.formats import euros
 
@@ -18,17 +18,23 @@ from .models import ZERO, CompteNominatif, Ecriture, NatureEcriture
 def subsides_du_mois(
     compte: CompteNominatif, jour: datetime.date, emetteur: str | None = None
 ) -> Decimal:
-    """Relatives' transfers credited in the calendar month of `jour`, reversals excluded."""
+    """Relatives' transfers credited in the calendar month of `jour`, reversals excluded:
+    ordinary subsidies, and the part of a D.422 subsidy above its authorisation (an
+    ordinary receipt, which counts like any; the authorised part does not)."""
     ecritures = Ecriture.objects.filter(
         compte=compte,
-        nature=NatureEcriture.SUBSIDE_PROCHE,
+        nature__in=[NatureEcriture.SUBSIDE_PROCHE, NatureEcriture.SUBSIDE_D422],
         date_operation__year=jour.year,
         date_operation__month=jour.month,
         contrepassee_par__isnull=True,
     )
     if emetteur is not None:
         ecritures = ecritures.filter(emetteur=emetteur)
-    return ecritures.aggregate(total=Sum("montant"))["total"] or ZERO
+    compte_pour_le_plafond = Case(
+        When(nature=NatureEcriture.SUBSIDE_D422, then=F("montant_soumis")),
+        default=F("montant"),
+    )
+    return ecritures.aggregate(total=Sum(compte_pour_le_plafond))["total"] or ZERO
 
 
 def verifier_plafonds(

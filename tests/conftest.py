@@ -26,6 +26,15 @@ def _postgres_requis(request):
 
 
 @pytest.fixture(autouse=True)
+def _cache_vide():
+    """Each test starts with an empty cache: the rate limits of anonymous writes
+    (socle.limites) count per address in it, and every test client is 127.0.0.1."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _medias_temporaires(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

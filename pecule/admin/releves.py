@@ -2,9 +2,12 @@
 where staff type the verification code printed on a statement (and may add the PDF they
 were given) to check that the portal issued it and what it contained.
 
-The list shows a staff member the statements about their establishments' detainees; the
-verification page answers for any code, since whoever holds the code holds the document
-and the answer shows only what the document prints.
+A relative may pay detainees in several prisons, and one statement may list them all.
+Staff see a statement when it concerns their establishments (its detainee, or one of its
+transfers), and of it **only the lines of their establishments**, with the count and
+total of those lines: never another prison's detainee, écrou or amount. The verification
+page answers for any code whether the portal issued it (and whether a file is the one
+issued); what the statement holds it shows only within the same limits.
 """
 
 import hashlib
@@ -19,10 +22,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from regie import selectors
+from regie.admin_perimetre import filtrer_par_etablissement
 from socle.formats import euros
 
 from ..models import EtatProche, ReleveProche, Virement
 from ..releves import services
+from .virements import VirementAdmin
 
 TAILLE_MAX_PDF = 10 * 1024 * 1024
 
@@ -52,13 +57,41 @@ class VerificationForm(forms.Form):
         return fichier
 
 
-def resultat_verification(releve: ReleveProche, empreinte: str | None, visibles: set) -> dict:
+def references_visibles(utilisateur, releves) -> dict[int, set[str] | None]:
+    """For each statement, the references of its transfers that `utilisateur` may see:
+    those the transfers' own admin shows them (the régie that received it, or the
+    detainee's current one). None: every line (a superuser)."""
+    if utilisateur.is_superuser:
+        return {releve.pk: None for releve in releves}
+    par_releve = {
+        releve.pk: {ligne["reference"] for ligne in services.lignes_du_releve(releve, None)}
+        for releve in releves
+    }
+    toutes = set().union(*par_releve.values()) if par_releve else set()
+    permises = set(
+        filtrer_par_etablissement(
+            Virement.objects.filter(reference__in=toutes),
+            utilisateur,
+            VirementAdmin.chemin_etablissement,
+        ).values_list("reference", flat=True)
+    )
+    return {pk: references & permises for pk, references in par_releve.items()}
+
+
+def resultat_verification(
+    releve: ReleveProche, empreinte: str | None, visibles: set, references: set[str] | None
+) -> dict:
+    lignes = services.lignes_du_releve(releve, references)
+    nombre, total = services.totaux_des_lignes(lignes)
     return {
         "releve": releve,
         "visible": releve.pk in visibles,
         "donnees_integres": bool(releve.donnees)
         and services.code_verification(releve.donnees) == releve.code_verification,
         "fichier_identique": None if empreinte is None else empreinte == releve.empreinte_fichier,
+        "nombre": nombre,
+        "total": total,
+        "tout": references is None,
     }
 
 
@@ -74,8 +107,8 @@ class ReleveProcheAdmin(admin.ModelAdmin):
         "pret_le",
         "expire_le",
         "code",
-        "nombre_virements",
-        "total",
+        "nombre_virements_visibles",
+        "total_visible",
     ]
     list_filter = ["statut"]
     list_select_related = ["proche", "detenu"]
@@ -94,8 +127,8 @@ class ReleveProcheAdmin(admin.ModelAdmin):
         "code",
         "code_verification",
         "empreinte_fichier",
-        "nombre_virements",
-        "total",
+        "nombre_virements_visibles",
+        "total_visible",
         "liste_virements",
         "erreur",
     ]
@@ -105,13 +138,31 @@ class ReleveProcheAdmin(admin.ModelAdmin):
         releves = super().get_queryset(request)
         if request.user.is_superuser:
             return releves
-        etablissements = selectors.etablissements_geres(request.user)
-        virements = Virement.objects.filter(
-            proche_id=OuterRef("proche_id"), etablissement__in=etablissements
+        # Its detainee is in one of the user's establishments, or one of its transfers is
+        # (a statement lists the relative's transfers: to that detainee, or to all).
+        virements = filtrer_par_etablissement(
+            Virement.objects.filter(proche_id=OuterRef("proche_id")),
+            request.user,
+            VirementAdmin.chemin_etablissement,
         )
         return releves.filter(
-            Q(detenu__etablissement__in=etablissements) | Q(detenu__isnull=True) & Exists(virements)
+            Q(detenu__etablissement__in=selectors.etablissements_geres(request.user))
+            | Q(detenu__isnull=True) & Exists(virements)
+            | Q(detenu__isnull=False) & Exists(virements.filter(detenu_id=OuterRef("detenu_id")))
         )
+
+    def get_object(self, request, object_id, from_field=None):
+        releve = super().get_object(request, object_id, from_field)
+        if releve is not None:
+            releve.references_visibles = references_visibles(request.user, [releve])[releve.pk]
+        return releve
+
+    def get_changelist_instance(self, request):
+        liste = super().get_changelist_instance(request)
+        visibles = references_visibles(request.user, liste.result_list)
+        for releve in liste.result_list:
+            releve.references_visibles = visibles[releve.pk]
+        return liste
 
     def get_search_results(self, request, queryset, search_term):
         code = services.normaliser_code(search_term)
@@ -142,13 +193,37 @@ class ReleveProcheAdmin(admin.ModelAdmin):
     def code(self, obj):
         return obj.code_court or "–"
 
+    @staticmethod
+    def _lignes(obj) -> list[dict]:
+        # Set by get_object / get_changelist_instance; nothing is shown without it.
+        return services.lignes_du_releve(obj, getattr(obj, "references_visibles", set()))
+
+    @admin.display(description="virements")
+    def nombre_virements_visibles(self, obj):
+        if obj.nombre_virements is None:
+            return "–"
+        return services.totaux_des_lignes(self._lignes(obj))[0]
+
+    @admin.display(description="total des virements")
+    def total_visible(self, obj):
+        if obj.total is None:
+            return "–"
+        return euros(services.totaux_des_lignes(self._lignes(obj))[1])
+
     @admin.display(description="virements du relevé")
     def liste_virements(self, obj):
         if not obj.donnees:
             return "–"
+        note = ""
+        if getattr(obj, "references_visibles", set()) is not None:
+            note = format_html(
+                '<p class="help">{}</p>',
+                "Seuls les virements vers vos établissements sont affichés.",
+            )
         return format_html(
-            "<table><thead><tr><th>Date</th><th>Référence</th><th>Personne détenue</th>"
+            "{}<table><thead><tr><th>Date</th><th>Référence</th><th>Personne détenue</th>"
             "<th>Montant</th><th>État</th></tr></thead><tbody>{}</tbody></table>",
+            note,
             format_html_join(
                 "",
                 "<tr><td>{}</td><td>{}</td><td>{} {} (écrou {})</td><td>{}</td><td>{}</td></tr>",
@@ -162,7 +237,7 @@ class ReleveProcheAdmin(admin.ModelAdmin):
                         euros(Decimal(ligne["montant"])),
                         EtatProche(ligne["etat"]).label,
                     )
-                    for ligne in obj.donnees["virements"]
+                    for ligne in self._lignes(obj)
                 ),
             ),
         )
@@ -196,7 +271,10 @@ class ReleveProcheAdmin(admin.ModelAdmin):
                 .filter(pk__in=[r.pk for r in releves])
                 .values_list("pk", flat=True)
             )
-            resultats = [resultat_verification(r, empreinte, visibles) for r in releves]
+            references = references_visibles(request.user, releves)
+            resultats = [
+                resultat_verification(r, empreinte, visibles, references[r.pk]) for r in releves
+            ]
         return TemplateResponse(
             request,
             "pecule/releves/admin_verifier.html",

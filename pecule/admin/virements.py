@@ -87,7 +87,14 @@ class VirementAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
         "statut_regie",
         "a_verifier",
     ]
-    list_filter = [ATraiterFilter, "statut_paiement", "statut_regie", "etablissement", "cree_le"]
+    list_filter = [
+        ATraiterFilter,
+        "statut_paiement",
+        "statut_regie",
+        # Only the establishments of the listed transfers: never another prison's name.
+        ("etablissement", admin.RelatedOnlyFieldListFilter),
+        "cree_le",
+    ]
     search_fields = ["reference", "id_fournisseur", "detenu__nom", "detenu__numero_ecrou"]
     date_hierarchy = "cree_le"
     inlines = [EvenementVirementInline]

@@ -105,6 +105,13 @@ class Virement(models.Model):
     )
     url_banque = models.URLField("adresse de la page de la banque", max_length=1000, blank=True)
     expire_le = models.DateTimeField("expire le", null=True, blank=True)
+    creation_en_cours_depuis = models.DateTimeField(
+        "création chez le prestataire en cours depuis",
+        null=True,
+        blank=True,
+        help_text="Le paiement est demandé au prestataire ; vide une fois créé ou si le "
+        "prestataire n'a pas répondu.",
+    )
     statut_paiement = models.CharField(
         "statut du paiement",
         max_length=20,
@@ -282,21 +289,38 @@ class NotificationRecue(models.Model):
 
 
 class NotificationRejetee(models.Model):
-    """A notification refused at the door (bad, missing or stale signature): recorded."""
+    """Notifications refused at the door (bad, missing or stale signature, a body the
+    portal cannot use), **aggregated**: one row per provider, reason, address and hour,
+    with how many came (`nombre`), the first body's start and the last arrival. Rows are
+    deleted after PECULE_RETENTION_REJETS_JOURS (`pecule.tasks.supprimer_rejets_anciens`),
+    so refused requests never grow the table without bound."""
 
     fournisseur = models.CharField(max_length=30)
-    recue_le = models.DateTimeField(default=timezone.now)
+    recue_le = models.DateTimeField("première reçue le", default=timezone.now)
+    periode = models.DateTimeField(
+        "heure", help_text="Début de l'heure où ces rejets sont comptés."
+    )
+    derniere_le = models.DateTimeField("dernière reçue le", default=timezone.now)
+    nombre = models.PositiveIntegerField("nombre de rejets", default=1)
     motif = models.CharField(max_length=100)
     adresse_ip = models.GenericIPAddressField(null=True, blank=True)
-    extrait = models.TextField("début du corps", blank=True)
+    extrait = models.TextField("début du premier corps", blank=True)
 
     class Meta:
         verbose_name = "notification rejetée"
         verbose_name_plural = "notifications rejetées"
         ordering = ["-recue_le"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fournisseur", "motif", "adresse_ip", "periode"],
+                nulls_distinct=False,
+                name="notification_rejetee_par_heure",
+            ),
+        ]
+        indexes = [models.Index(fields=["derniere_le"])]
 
     def __str__(self) -> str:
-        return f"{self.fournisseur} {self.motif}"
+        return f"{self.fournisseur} {self.motif} ×{self.nombre}"
 
 
 class CourrielSortant(models.Model):

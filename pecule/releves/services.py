@@ -181,6 +181,23 @@ def releves_du_code(saisie: str) -> QuerySet[ReleveProche]:
     )
 
 
+# --- What staff may see of a statement --------------------------------------------------
+
+
+def lignes_du_releve(releve: ReleveProche, references: set[str] | None) -> list[dict]:
+    """The statement's transfer lines whose reference is in `references` (every line
+    when None: a superuser). A relative may pay detainees in several prisons: staff see
+    only the lines of their establishments, and the counts and totals of those lines."""
+    lignes = (releve.donnees or {}).get("virements", [])
+    if references is None:
+        return list(lignes)
+    return [ligne for ligne in lignes if ligne["reference"] in references]
+
+
+def totaux_des_lignes(lignes: list[dict]) -> tuple[int, Decimal]:
+    return len(lignes), sum((Decimal(ligne["montant"]) for ligne in lignes), ZERO)
+
+
 # --- The PDF ----------------------------------------------------------------------------
 
 

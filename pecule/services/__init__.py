@@ -1,14 +1,15 @@
 """Relatives' transfers: keyword-only functions that views, tasks and the admin call, one
 module per concern:
-- `initiation`: « Réaliser le virement » (checks, caps counting pending transfers, the
-  payment at the provider, once per idempotency key);
+- `initiation`: « Réaliser le virement » (checks, caps, the payment at the provider, once
+  per idempotency key); `en_attente`: which pending transfers count against the caps;
 - `etats`: the provider's state machine and the crediting of the compte nominatif;
 - `decisions`: the régisseur's decisions on held transfers;
-- `courriels`: the outbox; `commun`: what they share.
+- `courriels`: the outbox; `rejets`: refused notifications; `commun`: what they share.
 """
 
 from .commun import VirementImpossible, autorisation_d422_pour, emetteur_de, libelle_virement
 from .decisions import crediter_virement_a_traiter, retourner_virement
+from .en_attente import en_attente, montants_en_attente
 from .etats import (
     AUTEUR_SYSTEME,
     CALENDRIER_VERIFICATION,
@@ -21,7 +22,6 @@ from .etats import (
 from .initiation import (
     MONTANT_MINIMUM,
     initier_virement,
-    montants_en_attente,
     verifier_virement_possible,
 )
 from .selecteurs import CompteOrigine, compte_d_origine
@@ -40,6 +40,7 @@ __all__ = [
     "compte_d_origine",
     "crediter_virement_a_traiter",
     "emetteur_de",
+    "en_attente",
     "initier_virement",
     "libelle_virement",
     "montants_en_attente",

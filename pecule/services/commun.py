@@ -3,10 +3,18 @@ authorisation a relative's money goes to, and the transfer's history."""
 
 from __future__ import annotations
 
+import datetime
+
 from regie.models import AutorisationD422, StatutD422
 from socle.erreurs import ErreurMetier
 
 from ..models import EvenementVirement, Virement
+
+# How long the creation of a payment at the provider may be under way: far above the
+# provider call's timeout (seconds), for a process that died during the call. Past it, the
+# provider never created it: it no longer counts against the caps, and the poller closes
+# it (`etats.clore_virements_jamais_crees`).
+DELAI_CREATION = datetime.timedelta(minutes=10)
 
 
 class VirementImpossible(ErreurMetier):

@@ -23,7 +23,7 @@ from ..fournisseurs import fournisseur as fournisseur_par_nom
 from ..fournisseurs.base import EtatPaiement
 from ..models import RANG_STATUT, STATUTS_FINAUX, StatutPaiement, StatutRegie, Virement
 from . import courriels
-from .commun import autorisation_d422_pour, emetteur_de, journal
+from .commun import DELAI_CREATION, autorisation_d422_pour, emetteur_de, journal
 
 AUTEUR_SYSTEME = "pecule : crédit des virements"
 # Polling of non-final transfers: about 1, 5, 15, 60 minutes, then every 4 hours, 3 days.
@@ -149,3 +149,45 @@ def actualiser_virement(*, virement: Virement, origine: str) -> Virement:
     Raises ErreurFournisseur when the provider cannot answer."""
     etat = fournisseur_par_nom(virement.fournisseur).get_payment(virement.id_fournisseur)
     return appliquer_etat(virement=virement, etat=etat, origine=origine)
+
+
+MOTIF_JAMAIS_CREE = (
+    "Le prestataire de paiement n'a pas pu créer ce paiement : aucun virement n'a été réalisé."
+)
+
+
+def clore_virements_jamais_crees(maintenant: datetime.datetime | None = None) -> list[int]:
+    """Close as cancelled the transfers whose payment the provider never created (it was
+    unreachable, or the process died while asking): no provider id and no attempt for
+    DELAI_CREATION. They already stopped counting against the caps; this keeps their
+    status honest in the relative's history and the back-office, and a late retry of the
+    same form is refused. Returns their ids."""
+    maintenant = maintenant or timezone.now()
+    clos = []
+    with transaction.atomic():
+        virements = (
+            Virement.objects.select_for_update(skip_locked=True)
+            .filter(
+                statut_paiement=StatutPaiement.INITIE,
+                id_fournisseur__isnull=True,
+                maj_le__lte=maintenant - DELAI_CREATION,
+            )
+            .exclude(creation_en_cours_depuis__gt=maintenant - DELAI_CREATION)
+        )
+        for virement in virements:
+            virement.statut_paiement = StatutPaiement.ANNULE
+            virement.motif = MOTIF_JAMAIS_CREE
+            virement.prochaine_verification = virement.creation_en_cours_depuis = None
+            virement.save(
+                update_fields=[
+                    "statut_paiement",
+                    "motif",
+                    "prochaine_verification",
+                    "creation_en_cours_depuis",
+                ]
+            )
+            journal(
+                virement, "systeme", StatutPaiement.INITIE, StatutPaiement.ANNULE, MOTIF_JAMAIS_CREE
+            )
+            clos.append(virement.pk)
+    return clos

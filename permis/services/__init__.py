@@ -20,13 +20,17 @@ from .enregistrement import (
 from .gestion import (
     CHAMPS_MODIFIABLES,
     TRANSITIONS,
+    changements_depuis,
+    changements_permis,
     creer_ou_mettre_a_jour_permis,
     creer_permis,
     expirer_permis_echus,
+    importer_permis,
     modifier_permis,
     reactiver_permis,
     retirer_permis,
     suspendre_permis,
+    verifier_changements,
 )
 from .jetons import PREFIXE_JETON, creer_jeton, empreinte_jeton, noter_usage_jeton, revoquer_jeton
 from .systeme_information import NON_FOURNI, mettre_a_jour_detenu_depuis_si
@@ -42,6 +46,8 @@ __all__ = [
     "NON_FOURNI",
     "PREFIXE_JETON",
     "TRANSITIONS",
+    "changements_depuis",
+    "changements_permis",
     "cle_adresse",
     "creer_jeton",
     "creer_ou_mettre_a_jour_permis",
@@ -49,6 +55,7 @@ __all__ = [
     "empreinte_jeton",
     "enregistrer_permis",
     "expirer_permis_echus",
+    "importer_permis",
     "mettre_a_jour_detenu_depuis_si",
     "modifier_permis",
     "noter_usage_jeton",
@@ -57,4 +64,5 @@ __all__ = [
     "retirer_permis",
     "revoquer_jeton",
     "suspendre_permis",
+    "verifier_changements",
 ]

@@ -4,6 +4,7 @@ each logged; the periodic expiry."""
 import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from regie import services as regie_services
 from regie.exceptions import DroitsInsuffisants
@@ -76,6 +77,55 @@ def _afficher(valeur) -> str:
     if isinstance(valeur, datetime.date):
         return f"{valeur:%d/%m/%Y}"
     return str(valeur)
+
+
+TEXTES = ("titulaire_nom", "titulaire_prenoms", "lien", "motif_statut")
+
+
+def changements_depuis(ancien: dict, champs: dict) -> dict:
+    """The fields of `champs` whose value differs from `ancien` (previous values), texts
+    without their surrounding spaces."""
+    champs = {
+        champ: (valeur or "").strip() if champ in TEXTES else valeur
+        for champ, valeur in champs.items()
+    }
+    return {champ: valeur for champ, valeur in champs.items() if ancien[champ] != valeur}
+
+
+def changements_permis(permis: PermisDeVisite, champs: dict) -> dict:
+    """The fields of `champs` (see CHAMPS_MODIFIABLES) whose value differs from the
+    permit's, texts without their surrounding spaces."""
+    return changements_depuis({champ: getattr(permis, champ) for champ in champs}, champs)
+
+
+def verifier_changements(statut_actuel: str, changements: dict) -> None:
+    """Raise TransitionInterdite if a permit of this status may not take these changes:
+    a withdrawn permit never changes again, a status follows TRANSITIONS."""
+    if not changements:
+        return
+    if statut_actuel == StatutPermis.RETIRE:
+        raise TransitionInterdite(
+            "Ce permis de visite a été retiré : il ne peut plus être modifié. "
+            "Un nouveau permis doit être délivré."
+        )
+    nouveau_statut = changements.get("statut", statut_actuel)
+    if nouveau_statut != statut_actuel and nouveau_statut not in TRANSITIONS.get(
+        statut_actuel, set()
+    ):
+        raise TransitionInterdite(
+            f"Un permis {StatutPermis(statut_actuel).label.lower()} ne peut pas devenir "
+            f"« {StatutPermis(nouveau_statut).label.lower()} »."
+        )
+
+
+def _details_changements(ancien, changements: dict) -> str:
+    """`ancien`: the permit, or a mapping of its previous values."""
+    avant = ancien if isinstance(ancien, dict) else {c: getattr(ancien, c) for c in changements}
+    return "\n".join(
+        f"{PermisDeVisite._meta.get_field(champ).verbose_name} : "
+        f"{_afficher(avant[champ])} → {_afficher(valeur)}"
+        for champ, valeur in changements.items()
+    )
 
 
 def _verrouiller_detenu(detenu: Detenu) -> Detenu:
@@ -160,35 +210,15 @@ def modifier_permis(
         permission="permis.change_permisdevisite",
         action="modifier un permis de visite",
     )
-    for texte in ("titulaire_nom", "titulaire_prenoms", "lien", "motif_statut"):
-        if texte in champs:
-            champs[texte] = (champs[texte] or "").strip()
-    changements = {
-        champ: valeur for champ, valeur in champs.items() if getattr(permis, champ) != valeur
-    }
+    changements = changements_permis(permis, champs)
     if not changements:
         return permis
-    if permis.statut == StatutPermis.RETIRE:
-        raise TransitionInterdite(
-            "Ce permis de visite a été retiré : il ne peut plus être modifié. "
-            "Un nouveau permis doit être délivré."
-        )
+    verifier_changements(permis.statut, changements)
     ancien_statut = permis.statut
     nouveau_statut = changements.get("statut", ancien_statut)
-    if nouveau_statut != ancien_statut and nouveau_statut not in TRANSITIONS.get(
-        ancien_statut, set()
-    ):
-        raise TransitionInterdite(
-            f"Un permis {StatutPermis(ancien_statut).label.lower()} ne peut pas devenir "
-            f"« {StatutPermis(nouveau_statut).label.lower()} »."
-        )
     if "detenu" in changements:
         changements["detenu"] = _verrouiller_detenu(changements["detenu"])
-    details = [
-        f"{PermisDeVisite._meta.get_field(champ).verbose_name} : "
-        f"{_afficher(getattr(permis, champ))} → {_afficher(valeur)}"
-        for champ, valeur in changements.items()
-    ]
+    details = _details_changements(permis, changements)
     for champ, valeur in changements.items():
         setattr(permis, champ, valeur)
     permis.full_clean(validate_unique=False, validate_constraints=False)
@@ -198,8 +228,103 @@ def modifier_permis(
         if nouveau_statut != ancien_statut
         else ActionPermis.MODIFICATION
     )
-    _journal(permis, action, auteur=auteur, jeton=jeton, details="\n".join(details))
+    _journal(permis, action, auteur=auteur, jeton=jeton, details=details)
     return permis
+
+
+@transaction.atomic
+def importer_permis(
+    *,
+    etablissement: Etablissement,
+    auteur,
+    nouveaux: list[PermisDeVisite],
+    modifies: list[tuple[PermisDeVisite, dict]],
+) -> tuple[int, int]:
+    """Write a checked CSV import in bulk (`permis.resources`), all or nothing: the new
+    permits of `etablissement` (`nouveaux`, unsaved, fields set and validated) and the
+    changes to existing ones (`modifies`: the permit with its new values, and a mapping of
+    its previous values of CHAMPS_MODIFIABLES). The same rules as `creer_permis` and
+    `modifier_permis`, for the whole file at once: rights checked once, the detainees
+    locked and checked still held here, status rules applied, one history entry per
+    permit created or changed (none for a row that changes nothing). Returns the numbers
+    of permits created and changed."""
+    if nouveaux:
+        _verifier_auteur(
+            auteur=auteur,
+            jeton=None,
+            etablissement=etablissement,
+            permission="permis.add_permisdevisite",
+            action="créer un permis de visite",
+        )
+    if modifies:
+        _verifier_auteur(
+            auteur=auteur,
+            jeton=None,
+            etablissement=etablissement,
+            permission="permis.change_permisdevisite",
+            action="modifier un permis de visite",
+        )
+    ids_detenus = {permis.detenu_id for permis in nouveaux} | {
+        permis.detenu_id for permis, ancien in modifies if permis.detenu_id != ancien["detenu"].pk
+    }
+    for detenu in Detenu.objects.select_for_update(of=("self",)).filter(pk__in=ids_detenus):
+        if detenu.libere_le is not None or detenu.etablissement_id != etablissement.pk:
+            raise TransitionInterdite(
+                f"La personne détenue n° d'écrou {detenu.numero_ecrou} n'est plus écrouée "
+                "dans l'établissement : aucun permis n'a été importé."
+            )
+    maintenant = timezone.now()
+    evenements = []
+    for permis in nouveaux:
+        permis.etablissement = etablissement
+        permis.numero = normaliser_numero(permis.numero)
+        for texte in TEXTES:
+            setattr(permis, texte, (getattr(permis, texte) or "").strip())
+    try:
+        with transaction.atomic():
+            PermisDeVisite.objects.bulk_create(nouveaux, batch_size=1000)
+    except IntegrityError:
+        raise PermisExisteDeja(
+            "Un numéro de permis du fichier vient d'être enregistré par ailleurs : aucun "
+            "permis n'a été importé. Importez le fichier de nouveau."
+        ) from None
+    evenements += [
+        EvenementPermis(permis=permis, action=ActionPermis.CREATION, auteur=auteur)
+        for permis in nouveaux
+    ]
+    changes, champs_changes = [], set()
+    for permis, ancien in modifies:
+        changements = changements_depuis(
+            ancien, {champ: getattr(permis, champ) for champ in CHAMPS_MODIFIABLES}
+        )
+        if not changements:
+            continue
+        verifier_changements(ancien["statut"], changements)
+        for champ, valeur in changements.items():
+            setattr(permis, champ, valeur)
+        champs_changes.update(changements)
+        permis.modifie_le = maintenant
+        nouveau_statut = changements.get("statut", ancien["statut"])
+        action = (
+            ACTION_DU_STATUT[nouveau_statut]
+            if nouveau_statut != ancien["statut"]
+            else ActionPermis.MODIFICATION
+        )
+        evenements.append(
+            EvenementPermis(
+                permis=permis,
+                action=action,
+                auteur=auteur,
+                details=_details_changements(ancien, changements),
+            )
+        )
+        changes.append(permis)
+    if changes:  # only the columns that change (each is a CASE over the batch)
+        PermisDeVisite.objects.bulk_update(
+            changes, [*sorted(champs_changes), "modifie_le"], batch_size=500
+        )
+    EvenementPermis.objects.bulk_create(evenements, batch_size=1000)
+    return len(nouveaux), len(changes)
 
 
 def creer_ou_mettre_a_jour_permis(

@@ -352,3 +352,75 @@ def test_bloc_telecharger_en_pdf_de_l_historique(
     assert "Vos virements à Paul MARTIN" in page
     assert reverse("releves:telecharger", args=[releve.pk]) in page
     assert "portail/releve.js" not in page  # nothing left to poll
+
+
+def test_releve_de_deux_prisons_limite_ligne_a_ligne(
+    client, situation, fournisseur_memoire, monkeypatch
+):
+    """Issue 11 item 4: a relative pays detainees in two prisons and asks for an
+    all-detainees statement; the régisseur of one prison saw the other prison's
+    detainee, écrou and amount, and the totals of both. Now each sees the lines of their
+    own establishments only (list, page, verification), a superuser all of them."""
+    from pecule.fournisseurs.base import EtatPaiement
+    from pecule.services import appliquer_etat, initier_virement
+    from tests.factories import DetenuFactory, EtablissementFactory
+    from tests.pecule.conftest import permis_pour
+
+    monkeypatch.setattr(services, "pdf_releve", lambda donnees, emis_le: b"%PDF-1.7 test")
+    proche, ici = situation["proche"], situation["etablissement"]
+    loin = EtablissementFactory(code="LOIN", nom="Centre pénitentiaire Lointain")
+    voisin = DetenuFactory(etablissement=loin, nom="VOISIN", prenoms="Marc", numero_ecrou="777001")
+    permis_pour(proche, voisin, numero="PV-LOIN")
+
+    def payer(detenu, montant):
+        virement = initier_virement(
+            proche=proche,
+            detenu=detenu,
+            montant=montant,
+            cle_idempotence=str(__import__("uuid").uuid4()),
+            url_retour="https://portail.invalid/retour",
+        )
+        return appliquer_etat(
+            virement=virement, etat=EtatPaiement("execute", "EXECUTED"), origine="test"
+        )
+
+    a_ici = payer(situation["detenu"], "40.00")
+    a_loin = payer(voisin, "123.45")
+    releve = services.demander_releve(proche=proche)
+    releve = services.produire(releve.pk)
+    assert releve.nombre_virements == 2  # the statement itself is whole
+
+    def pages(utilisateur):
+        client.force_login(utilisateur)
+        liste = client.get(reverse("admin:pecule_releveproche_changelist"))
+        fiche = client.get(reverse("admin:pecule_releveproche_change", args=[releve.pk]))
+        verification = client.post(
+            reverse("admin:pecule_releveproche_verifier"), {"code": releve.code_court}
+        )
+        assert {liste.status_code, fiche.status_code, verification.status_code} == {200}
+        return [r.content.decode() for r in (liste, fiche, verification)]
+
+    for page in pages(agent("Régisseur", ici)):
+        assert "VOISIN" not in page and "777001" not in page and "123,45" not in page
+        assert "163,45" not in page  # nor the total of both prisons
+    liste, fiche, verification = pages(agent("Régisseur", ici))
+    assert a_ici.reference in fiche and a_loin.reference not in fiche
+    assert "40,00" in liste and "40,00" in verification
+
+    liste, fiche, verification = pages(agent("Régisseur", loin))
+    assert a_loin.reference in fiche and a_ici.reference not in fiche
+    assert situation["detenu"].numero_ecrou not in fiche + liste + verification
+    assert "123,45" in liste
+
+    ailleurs = agent("Régisseur", EtablissementFactory(code="AILL"))
+    client.force_login(ailleurs)
+    verification = client.post(
+        reverse("admin:pecule_releveproche_verifier"), {"code": releve.code_court}
+    ).content.decode()
+    assert "Code reconnu" in verification
+    assert "ne concerne aucun virement vers vos établissements" in verification
+    assert "VOISIN" not in verification and "DUBOIS" not in verification
+
+    superutilisateur = UtilisateurFactory(is_superuser=True, is_staff=True)
+    _liste, fiche, _verification = pages(superutilisateur)
+    assert a_ici.reference in fiche and a_loin.reference in fiche and "163,45" in _liste

@@ -100,7 +100,9 @@ def test_worker_tue_avec_une_file_pleine_visibility_timeout(
     etablissement.plafond_mensuel_par_detenu = 5000
     etablissement.save()
     banque.configurer(drop=100)
-    virements = [initier(situation, "10.00") for _ in range(20)]
+    # Distinct amounts: a second payment of the same amount still awaiting approval would
+    # be the first one taken up again (issue 13).
+    virements = [initier(situation, f"{10 + n}.00") for n in range(20)]
     for virement in virements:
         banque.forcer_statut(virement.id_fournisseur, "EXECUTED")
     url = f"{live_server.url}{CHEMIN_NOTIFICATIONS}"

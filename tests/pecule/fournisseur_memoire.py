@@ -7,7 +7,12 @@ import itertools
 
 from django.utils import timezone
 
-from pecule.fournisseurs.base import EtatPaiement, FournisseurPaiement, PaiementCree
+from pecule.fournisseurs.base import (
+    ErreurFournisseur,
+    EtatPaiement,
+    FournisseurPaiement,
+    PaiementCree,
+)
 
 _compteur = itertools.count(1)
 
@@ -16,6 +21,7 @@ class FournisseurMemoire(FournisseurPaiement):
     paiements: dict = {}
     par_cle: dict = {}
     appels_creation = 0
+    en_panne = False  # create_payment raises a transient ErreurFournisseur
 
     def create_payment(
         self,
@@ -30,6 +36,8 @@ class FournisseurMemoire(FournisseurPaiement):
         cle_idempotence,
     ):
         type(self).appels_creation += 1
+        if self.en_panne:
+            raise ErreurFournisseur("prestataire injoignable (test)", transitoire=True)
         if cle_idempotence not in self.par_cle:
             identifiant = f"mem-{next(_compteur)}"
             self.paiements[identifiant] = {
@@ -66,3 +74,4 @@ class FournisseurMemoire(FournisseurPaiement):
         cls.paiements.clear()
         cls.par_cle.clear()
         cls.appels_creation = 0
+        cls.en_panne = False

@@ -200,7 +200,7 @@ def test_plafond_reverifie_au_credit(situation, fournisseur_memoire):
 
 def test_regisseur_credite_ou_retourne_un_virement_a_traiter(situation, fournisseur_memoire):
     regisseur = agent("Régisseur", situation["etablissement"])
-    premier, second = initier(situation), initier(situation)
+    premier, second = initier(situation), initier(situation, montant="90.00")
     permis_services.suspendre_permis(permis=situation["permis"], motif="incident")
     premier, second = executer(premier), executer(second)
     assert {premier.statut_regie, second.statut_regie} == {StatutRegie.A_TRAITER}

@@ -4,6 +4,7 @@ list, add form and change form, for a superuser and each role group, answers 200
 (every régie and permit situation) plus one row of each table they leave empty."""
 
 import contextlib
+import html
 import uuid
 
 import pytest
@@ -31,7 +32,11 @@ def donnees(time_machine):
         fournisseur="sandbox", id_evenement=str(uuid.uuid4()), corps='{"a": 1}'
     )
     NotificationRejetee.objects.create(
-        fournisseur="sandbox", motif="signature_invalide", adresse_ip="192.0.2.1", extrait="{}"
+        fournisseur="sandbox",
+        motif="signature_invalide",
+        adresse_ip="192.0.2.1",
+        periode=a_paris(2026, 6, 15, 10),
+        extrait="{}",
     )
     CourrielSortant.objects.create(
         cle="test", destinataire="proche@example.fr", sujet="Sujet", corps="Corps"
@@ -75,4 +80,51 @@ def test_aucune_page_de_l_admin_ne_repond_500(client, donnees):
                 if code not in CODES_ACCEPTES:
                     erreurs.append(f"{role} · {modele.__name__} · {page} {adresse} → {code}")
         client.logout()
+    assert not erreurs, "\n".join(erreurs)
+
+
+def test_aucune_page_d_un_agent_ne_montre_un_autre_etablissement(client, donnees):
+    """Issue 11 item 4, the class: every list, filter, count and object page that staff
+    of one establishment open shows nothing of another: neither its name nor one of its
+    detainees' écrou numbers."""
+    from regie.models import Detenu
+
+    erreurs = []
+    for nom_utilisateur, code, autre_code in (
+        ("regisseur.fresnes", "FRE", "LYC"),
+        ("chef.lyon", "LYC", "FRE"),
+    ):
+        utilisateur = Utilisateur.objects.get(username=nom_utilisateur)
+        autre = Etablissement.objects.get(code=autre_code)
+        interdits = [
+            autre.nom,
+            *Detenu.objects.filter(etablissement=autre).values_list("numero_ecrou", flat=True),
+        ]
+        client.force_login(utilisateur)
+        adresses = [
+            reverse("admin:index"),
+            reverse("admin:pecule_relevebancaire_rapprochement_choix"),
+            reverse("admin:pecule_relevebancaire_importer"),
+            reverse("admin:pecule_releveproche_verifier"),
+            reverse("admin:permis_permisdevisite_import"),
+        ]
+        for modele, modele_admin in admin.site._registry.items():
+            prefixe = f"admin:{modele._meta.app_label}_{modele._meta.model_name}"
+            requete = type("R", (), {"user": utilisateur})()
+            if not modele_admin.has_view_or_change_permission(requete):
+                continue  # 403: nothing shown
+            for vue in ("changelist", "add"):
+                with contextlib.suppress(NoReverseMatch):
+                    adresses.append(reverse(f"{prefixe}_{vue}"))
+            with contextlib.suppress(Exception):
+                for objet in modele_admin.get_queryset(requete)[:8]:
+                    adresses.append(reverse(f"{prefixe}_change", args=[objet.pk]))
+        for adresse in adresses:
+            reponse = client.get(adresse)
+            if reponse.status_code != 200:
+                continue
+            page = html.unescape(reponse.content.decode())
+            for interdit in interdits:
+                if interdit in page:
+                    erreurs.append(f"{nom_utilisateur} ({code}) · {adresse} montre « {interdit} »")
     assert not erreurs, "\n".join(erreurs)

