@@ -12,7 +12,6 @@ from .rapprochement import (
 )
 from .releves import ReleveProche, StatutReleve, chemin_releve
 from .virements import (
-    ALPHABET_REFERENCE,
     RANG_STATUT,
     STATUTS_FINAUX,
     CourrielSortant,
@@ -28,7 +27,6 @@ from .virements import (
 )
 
 __all__ = [
-    "ALPHABET_REFERENCE",
     "RANG_STATUT",
     "STATUTS_FINAUX",
     "STATUTS_RAPPROCHES",

@@ -9,24 +9,20 @@ A transfer (`Virement`) carries two states:
 What the relative sees is derived from both (`etat_proche`).
 """
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
 from regie.models import MONEY, STATUTS_ECHEC, Detenu, Ecriture, Etablissement, OrdreVirement
+from socle.references import reference_lisible
 
 from ..fournisseurs.base import StatutPaiement
-
-ALPHABET_REFERENCE = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
 def nouvelle_reference() -> str:
     """A short reference people can read out on the phone: PEC-XXXX-XXXX."""
-    corps = "".join(secrets.choice(ALPHABET_REFERENCE) for _ in range(8))
-    return f"PEC-{corps[:4]}-{corps[4:]}"
+    return reference_lisible("PEC")
 
 
 STATUTS_FINAUX = frozenset(

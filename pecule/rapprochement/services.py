@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,7 +21,6 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from pecule.models import (
-    ALPHABET_REFERENCE,
     EvenementVirement,
     RapportPain002,
     StatutPaiement,
@@ -35,6 +33,7 @@ from regie.services import verifier_droits
 from socle import dates
 from socle.erreurs import ErreurMetier
 from socle.formats import euros
+from socle.references import motif_reference
 
 from ..models import (
     STATUTS_RAPPROCHES,
@@ -52,13 +51,10 @@ SOURCE_EVENEMENT = "releve"
 PERMISSION_IMPORT = "pecule.importer_releve"
 DELAI_JOURS_OUVRES = 3
 
-# Our own token inside the bank's free text (the XML itself is never read by regex).
-_CARACTERES = re.escape(ALPHABET_REFERENCE)
-MOTIF_REFERENCE = re.compile(
-    rf"(?<![A-Z0-9])PEC-[{_CARACTERES}]{{4}}-[{_CARACTERES}]{{4}}(?![A-Z0-9])"
-)
-# The régie's own outgoing payment orders (regie.models.ordres.nouvelle_reference_ordre).
-MOTIF_ORDRE = re.compile(rf"(?<![A-Z0-9])ORD-[{_CARACTERES}]{{4}}-[{_CARACTERES}]{{4}}(?![A-Z0-9])")
+# Our own tokens inside the bank's free text (the XML itself is never read by regex): a
+# relative's transfer, and the régie's own outgoing payment order.
+MOTIF_REFERENCE = motif_reference("PEC")
+MOTIF_ORDRE = motif_reference("ORD")
 AUTEUR_BANQUE = "banque : relevé ou compte rendu"
 
 STATUTS_ECHEC = (StatutPaiement.REFUSE, StatutPaiement.ANNULE, StatutPaiement.EXPIRE)

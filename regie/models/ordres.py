@@ -14,24 +14,21 @@ Invariants stated as constraints:
 The services of `regie.services.ordres` and `regie.services.compte_regie` write these
 tables; nothing else does."""
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from socle.references import reference_lisible
+
 from .comptes import MONEY, CompteNominatif, Etablissement
 from .d422 import AutorisationD422
 from .ecritures import Contrepartie, Ecriture, Partie
 
-ALPHABET_REFERENCE = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
-
 
 def nouvelle_reference_ordre() -> str:
     """The end-to-end id of an order, within SEPA's character set: ORD-XXXX-XXXX."""
-    corps = "".join(secrets.choice(ALPHABET_REFERENCE) for _ in range(8))
-    return f"ORD-{corps[:4]}-{corps[4:]}"
+    return reference_lisible("ORD")
 
 
 class NatureOrdre(models.TextChoices):
