@@ -287,6 +287,16 @@ PECULE_FGTI_IBAN = os.environ.get(
     "PECULE_FGTI_IBAN", "" if PRODUCTION else "FR7699905000010000000000139"
 )
 PECULE_FGTI_BIC = os.environ.get("PECULE_FGTI_BIC", "")
+# The Trésor's account for the sums the texts pay it (escape L. 332-4, death D. 332-8,
+# contrainte judiciaire D. 332-23): from the comptable assignataire's instructions in
+# production; a fictitious one (bank code 99905) elsewhere.
+PECULE_TRESOR_NOM = os.environ.get(
+    "PECULE_TRESOR_NOM", "" if PRODUCTION else "Trésor public (coordonnées de démonstration)"
+)
+PECULE_TRESOR_IBAN = os.environ.get(
+    "PECULE_TRESOR_IBAN", "" if PRODUCTION else "FR7699905000010000000000236"
+)
+PECULE_TRESOR_BIC = os.environ.get("PECULE_TRESOR_BIC", "")
 # Refused notifications (aggregated per provider, reason, address and hour) are deleted
 # this many days after the last one (pecule.tasks.supprimer_rejets).
 PECULE_RETENTION_REJETS_JOURS = int(os.environ.get("PECULE_RETENTION_REJETS_JOURS", "30"))

@@ -635,20 +635,58 @@ class DecesForm(FormulaireRegie):
     reference = _texte_requis("Acte de décès", "La référence de l'acte de décès est obligatoire.")
 
 
-class AyantsDroitForm(FormulaireRegie, DateOperationMixin):
+class IbanMixin(forms.Form):
+    """The account a payment order pays, when the beneficiary's name is known otherwise."""
+
+    iban = forms.CharField(
+        label="IBAN du bénéficiaire",
+        max_length=42,
+        help_text="Tel qu'il figure sur la pièce ; le virement est validé par une seconde "
+        "personne.",
+        error_messages={"required": "L'IBAN du bénéficiaire est obligatoire."},
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    bic = forms.CharField(label="BIC (facultatif)", max_length=11, required=False)
+
+
+class TresorMixin(forms.Form):
+    """The Trésor's account (prefilled from the settings; checked by the régisseur)."""
+
+    tresor_nom = forms.CharField(
+        label="Trésor : titulaire du compte", max_length=70, required=False
+    )
+    tresor_iban = forms.CharField(label="Trésor : IBAN", max_length=42, required=False)
+    tresor_bic = forms.CharField(label="Trésor : BIC", max_length=11, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for champ, reglage in (
+            ("tresor_nom", "PECULE_TRESOR_NOM"),
+            ("tresor_iban", "PECULE_TRESOR_IBAN"),
+            ("tresor_bic", "PECULE_TRESOR_BIC"),
+        ):
+            self.fields[champ].initial = getattr(settings, reglage, "")
+
+
+class AyantsDroitForm(FormulaireRegie, DateOperationMixin, IbanMixin):
     beneficiaire = _texte_requis("Ayants droit", "Les ayants droit sont obligatoires.")
     piece = _texte_requis(
         "Pièce établissant la qualité d'ayant droit",
         "La pièce établissant la qualité d'ayant droit est obligatoire.",
         help_text="Acte de notoriété, attestation du notaire…",
     )
+    field_order = ["beneficiaire", "iban", "bic", "piece", "date_operation"]
 
 
 class DateOperationForm(FormulaireRegie, DateOperationMixin):
     pass
 
 
-class EvasionForm(FormulaireRegie):
+class VersementTresorForm(FormulaireRegie, DateOperationMixin, TresorMixin):
+    pass
+
+
+class EvasionForm(FormulaireRegie, TresorMixin):
     date_evasion = champ_date("Date de l'évasion")
     reste_du_parties_civiles = MontantField(
         label="Reste dû aux parties civiles et créanciers d'aliments (€)",
@@ -681,7 +719,7 @@ class ContrainteForm(FormulaireRegie):
     reference = _texte_requis("Décision", "La référence de la décision est obligatoire.")
 
 
-class PaiementContrainteForm(FormulaireRegie, DateOperationMixin):
+class PaiementContrainteForm(FormulaireRegie, DateOperationMixin, TresorMixin):
     montant = MontantField()
     piece = _texte_requis(
         "Demande écrite de la personne détenue",
@@ -738,7 +776,7 @@ class SaisieForm(FormulaireRegie):
     )
 
 
-class PaiementSaisieForm(FormulaireRegie, DateOperationMixin):
+class PaiementSaisieForm(FormulaireRegie, DateOperationMixin, IbanMixin):
     montant = MontantField()
     piece = forms.CharField(
         label="Pièce justificative",

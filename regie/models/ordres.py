@@ -41,6 +41,9 @@ class NatureOrdre(models.TextChoices):
     FOURNISSEUR_D422 = "fournisseur_d422", "Paiement du fournisseur (D.422)"
     RELIQUAT_D422 = "reliquat_d422", "Restitution du reliquat D.422 à l'émetteur"
     DEBLOCAGE_PECULE = "deblocage_pecule", "Déblocage du pécule (D. 424-3)"
+    SAISIE = "saisie", "Paiement au créancier saisissant (D. 332-20)"
+    AYANTS_DROIT = "ayants_droit", "Remise aux ayants droit (décès)"
+    TRESOR = "tresor", "Versement au Trésor (évasion, décès, contrainte judiciaire)"
 
 
 class TypeCreancier(models.TextChoices):

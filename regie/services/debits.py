@@ -33,35 +33,7 @@ from .ecritures import (
     _mouvement_simple,
     montant_valide,
 )
-from .ordres import beneficiaire_valide, preparer_ordre
-
-
-def _payer(
-    ecriture: Ecriture,
-    *,
-    nature: str,
-    partie: str,
-    contrepartie: str,
-    beneficiaire,
-    auteur,
-    libelle: str,
-    piece: str = "",
-):
-    """The order that pays a debit just written (same transaction, same account lock)."""
-    return preparer_ordre(
-        nature=nature,
-        beneficiaire=beneficiaire,
-        montant=ecriture.montant,
-        libelle=libelle,
-        source=f"ecriture:{ecriture.pk}",
-        auteur=auteur,
-        etablissement=ecriture.etablissement,
-        compte=ecriture.compte,
-        ecriture=ecriture,
-        partie=partie,
-        contrepartie=contrepartie,
-        piece=piece,
-    )
+from .ordres import beneficiaire_valide, payer_ecriture
 
 
 @transaction.atomic
@@ -131,7 +103,7 @@ def debiter_part_disponible(
     )
     if destinataire is not None:
         detenu = ecriture.compte.detenu
-        _payer(
+        payer_ecriture(
             ecriture,
             nature=NatureOrdre.VIREMENT_DETENU,
             partie=Partie.PART_DISPONIBLE,
@@ -192,7 +164,7 @@ def payer_parties_civiles(
         controle=creanciers_d_abord,
     )
     detenu = ecriture.compte.detenu
-    _payer(
+    payer_ecriture(
         ecriture,
         nature=NatureOrdre.PARTIES_CIVILES,
         partie=Partie.PARTIES_CIVILES,
@@ -251,7 +223,7 @@ def debloquer_pecule_liberation(
         compte=compte,
         partie=Partie.PECULE_LIBERATION,
         montant=-montant_valide(montant),
-        contrepartie=Contrepartie.DETENU,
+        contrepartie=Contrepartie.EXTERIEUR,
         nature=NatureEcriture.DEBLOCAGE_PECULE,
         source=source,
         motif=motif,
@@ -263,11 +235,11 @@ def debloquer_pecule_liberation(
         controle=amenagement_sous_ecrou,
     )
     detenu = ecriture.compte.detenu
-    _payer(
+    payer_ecriture(
         ecriture,
         nature=NatureOrdre.DEBLOCAGE_PECULE,
         partie=Partie.PECULE_LIBERATION,
-        contrepartie=Contrepartie.DETENU,
+        contrepartie=Contrepartie.EXTERIEUR,
         beneficiaire=destinataire,
         auteur=auteur,
         libelle=f"PECULE {detenu.nom} {detenu.prenoms} {motif}",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 
 from socle.dates import aujourdhui
 from socle.formats import euros
@@ -147,6 +147,13 @@ class Ligne:
     bloque: AutorisationD422 | None = None
     repartie: bool = False  # a share computed by the répartition (LigneEcriture.issue_repartition)
     livret: bool = False  # pécule placed on the livret A (D. 332-14)
+
+
+# An entry still in effect: not reversed, and not put back by a refused or rejected
+# payment order (its money came back on the account by another entry).
+EN_VIGUEUR = Q(contrepassee_par__isnull=True) & ~Q(
+    ordres_virement__ecriture_annulation__isnull=False
+)
 
 
 def _verrouiller(compte_id: int) -> CompteNominatif:

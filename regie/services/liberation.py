@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -29,7 +28,7 @@ from .ecritures import (
     _verrouiller,
     verifier_droits,
 )
-from .ordres import beneficiaire_valide, preparer_ordre
+from .ordres import beneficiaire_par_defaut, beneficiaire_valide, preparer_ordre
 
 # D. 332-22: unclaimed part 1 above this amount goes to the victims' fund.
 SEUIL_FGTI = Decimal("500.00")
@@ -141,11 +140,7 @@ def liquider_a_la_liberation(
             beneficiaire or f"{detenu.prenoms} {detenu.nom}", iban, bic
         )
     if p1 and sort == SortPartiesCiviles.FGTI:
-        vers_le_fgti = beneficiaire_valide(
-            fgti_nom or getattr(settings, "PECULE_FGTI_NOM", ""),
-            fgti_iban or getattr(settings, "PECULE_FGTI_IBAN", ""),
-            fgti_bic or getattr(settings, "PECULE_FGTI_BIC", ""),
-        )
+        vers_le_fgti = beneficiaire_par_defaut("FGTI", fgti_nom, fgti_iban, fgti_bic)
     contrepartie_personne = (
         Contrepartie.EXTERIEUR if vers_la_personne is not None else Contrepartie.DETENU
     )

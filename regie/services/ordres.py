@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from schwifty import BIC, IBAN
@@ -201,6 +202,51 @@ def preparer_ordre(
     return ordre
 
 
+def payer_ecriture(
+    ecriture: Ecriture,
+    *,
+    nature: str,
+    beneficiaire: Beneficiaire,
+    auteur,
+    libelle: str,
+    contrepartie: str,
+    partie: str = "",
+    montant: Decimal | None = None,
+    suffixe: str = "",
+    piece: str = "",
+    autorisation=None,
+) -> OrdreVirement:
+    """The order that pays an entry just written (same transaction, account locked).
+    `partie`: the one part the money was taken from, put back there if the order fails;
+    empty: every account line of the entry is mirrored back (the entry pays one
+    beneficiary from several parts)."""
+    return preparer_ordre(
+        nature=nature,
+        beneficiaire=beneficiaire,
+        montant=montant if montant is not None else ecriture.montant,
+        libelle=libelle,
+        source=f"ecriture:{ecriture.pk}{suffixe}",
+        auteur=auteur,
+        etablissement=ecriture.etablissement,
+        compte=ecriture.compte,
+        ecriture=ecriture,
+        partie=partie,
+        contrepartie=contrepartie,
+        piece=piece,
+        autorisation=autorisation,
+    )
+
+
+def beneficiaire_par_defaut(prefixe: str, nom: str, iban: str, bic: str) -> Beneficiaire:
+    """A public body's account (FGTI, Trésor): what the régisseur typed, else the settings
+    `PECULE_<prefixe>_NOM/IBAN/BIC` (empty in production: the body's own instructions)."""
+    return beneficiaire_valide(
+        nom or getattr(settings, f"PECULE_{prefixe}_NOM", ""),
+        iban or getattr(settings, f"PECULE_{prefixe}_IBAN", ""),
+        bic or getattr(settings, f"PECULE_{prefixe}_BIC", ""),
+    )
+
+
 def masquer(iban: str) -> str:
     """FR76 …0189: what the events and messages show of an account."""
     return f"{iban[:4]} …{iban[-4:]}" if len(iban) > 8 else iban
@@ -319,14 +365,38 @@ def refuser_ordre(*, ordre: OrdreVirement, auteur, motif: str) -> OrdreVirement:
     return ordre
 
 
+# Orders whose money is not put back on an account when they fail: a returned transfer
+# (it reached no account: the payments side sees it back « à traiter ») and a transfer
+# between régies (the account was credited at the destination: the origin sends the
+# balance again with `reemettre_ordre`).
+SANS_REMISE_EN_COMPTE = (NatureOrdre.RETOUR_VIREMENT, NatureOrdre.TRANSFERT)
+
+
+def _lignes_remises(ordre: OrdreVirement) -> list[Ligne]:
+    """Back on the part the money was taken from (blocked again for a D.422 expense), or,
+    for an entry that paid one beneficiary from several parts, its account lines
+    mirrored."""
+    if ordre.partie:
+        return [
+            Ligne(ordre.partie, ordre.montant, bloque=ordre.autorisation_d422),
+            Ligne(Partie.CONTREPARTIE, -ordre.montant, ordre.contrepartie),
+        ]
+    return [
+        Ligne(
+            ligne.partie,
+            -ligne.montant,
+            ligne.contrepartie,
+            ligne.bloque_d422,
+            livret=ligne.livret_a,
+        )
+        for ligne in ordre.ecriture.lignes.select_related("bloque_d422")
+    ]
+
+
 def _remettre_en_compte(ordre: OrdreVirement, *, auteur, motif: str, systeme: str = ""):
-    """The reversing entry of a failed order: its amount back on the part it was taken
-    from, blocked again for a D.422 expense; a liquidated account is open again, for the
-    régisseur to pay it anew. None for a returned transfer (no entry: the payments side
-    sees it back « à traiter ») and for a transfer between régies (`partie` empty: the
-    account was credited at the destination; the origin sends the balance again with
-    `reemettre_ordre`)."""
-    if ordre.ecriture_id is None or not ordre.partie:
+    """The reversing entry of a failed order (`_lignes_remises`); a liquidated account is
+    open again, for the régisseur to pay it anew. None for `SANS_REMISE_EN_COMPTE`."""
+    if ordre.ecriture_id is None or ordre.nature in SANS_REMISE_EN_COMPTE:
         return None
     compte = _verrouiller(ordre.compte_id)
     if compte.cloture_le is not None:
@@ -337,10 +407,7 @@ def _remettre_en_compte(ordre: OrdreVirement, *, auteur, motif: str, systeme: st
         nature=NatureEcriture.ANNULATION_ORDRE,
         source=f"ordre:{ordre.pk}:remise-en-compte",
         motif=motif,
-        lignes=[
-            Ligne(ordre.partie, ordre.montant, bloque=ordre.autorisation_d422),
-            Ligne(Partie.CONTREPARTIE, -ordre.montant, ordre.contrepartie),
-        ],
+        lignes=_lignes_remises(ordre),
         auteur=auteur,
         auteur_systeme=systeme if auteur is None else "",
         date_operation=aujourdhui(),

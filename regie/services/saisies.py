@@ -28,12 +28,14 @@ from ..models import (
     Ecriture,
     EvenementSituation,
     NatureEcriture,
+    NatureOrdre,
     PaiementSaisie,
     Partie,
     Saisie,
     StatutSaisie,
 )
 from .ecritures import (
+    EN_VIGUEUR,
     Ligne,
     _compte_actif,
     _passer,
@@ -42,6 +44,7 @@ from .ecritures import (
     montant_valide,
     verifier_droits,
 )
+from .ordres import beneficiaire_valide, payer_ecriture
 
 
 def _requis(valeur: str, message: str) -> str:
@@ -101,8 +104,8 @@ def enregistrer_saisie(
 def montant_paye_saisie(saisie: Saisie) -> Decimal:
     return (
         Ecriture.objects.filter(
+            EN_VIGUEUR,
             pk__in=PaiementSaisie.objects.filter(saisie=saisie).values("ecriture_id"),
-            contrepassee_par__isnull=True,
         ).aggregate(total=Sum("montant"))["total"]
         or ZERO
     )
@@ -122,11 +125,15 @@ def payer_saisie(
     montant,
     auteur,
     source: str,
+    iban: str,
+    bic: str = "",
     piece: str = "",
     date_operation: datetime.date | None = None,
 ) -> Ecriture:
-    """Pay the garnishing creditor from the part disponible only."""
+    """Pay the garnishing creditor from the part disponible only, by a payment order to
+    the account the bailiff's document gives."""
     montant = montant_valide(montant)
+    destinataire = beneficiaire_valide(saisie.creancier[:70], iban, bic)
     compte = _verrouiller(saisie.compte_id)
     saisie = Saisie.objects.select_for_update().get(pk=saisie.pk)
     verifier_droits(
@@ -158,6 +165,16 @@ def payer_saisie(
         auteur=auteur,
         auteur_systeme="",
         date_operation=date_operation or aujourdhui(),
+        piece=piece or saisie.reference_acte,
+    )
+    payer_ecriture(
+        ecriture,
+        nature=NatureOrdre.SAISIE,
+        beneficiaire=destinataire,
+        auteur=auteur,
+        libelle=f"SAISIE {saisie.reference_acte} {compte.detenu.nom}",
+        contrepartie=Contrepartie.CREANCIER_SAISISSANT,
+        partie=Partie.PART_DISPONIBLE,
         piece=piece or saisie.reference_acte,
     )
     PaiementSaisie.objects.create(saisie=saisie, ecriture=ecriture)

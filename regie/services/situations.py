@@ -40,6 +40,7 @@ from ..models import (
     EvenementSituation,
     LigneEcriture,
     NatureEcriture,
+    NatureOrdre,
     Partie,
     PrescriptionJap,
     StatutPenal,
@@ -47,6 +48,7 @@ from ..models import (
     TypeSuspension,
 )
 from .ecritures import (
+    EN_VIGUEUR,
     Ligne,
     _compte_actif,
     _passer,
@@ -56,6 +58,7 @@ from .ecritures import (
     pecule_sur_livret_a,
     verifier_droits,
 )
+from .ordres import beneficiaire_par_defaut, beneficiaire_valide, payer_ecriture
 
 DROIT_SITUATION = "regie.enregistrer_situation"
 DELAI_DECES_ANNEES = 3  # D. 332-8
@@ -256,6 +259,20 @@ def _remise_integrale(
     return lignes
 
 
+def _payer_le_tresor(ecriture, tresor, auteur, objet: str, *, montant=None, partie="") -> None:
+    detenu = ecriture.compte.detenu
+    payer_ecriture(
+        ecriture,
+        nature=NatureOrdre.TRESOR,
+        beneficiaire=tresor,
+        auteur=auteur,
+        libelle=f"{objet} {detenu.nom} {detenu.prenoms} ECROU {detenu.numero_ecrou}",
+        contrepartie=Contrepartie.TRESOR,
+        montant=montant,
+        partie=partie,
+    )
+
+
 def _cloturer_si_vide(compte: CompteNominatif) -> None:
     compte.refresh_from_db(fields=["parties_civiles", "pecule_liberation", "part_disponible"])
     if compte.total == 0 and compte.cloture_le is None:
@@ -271,11 +288,14 @@ def remettre_aux_ayants_droit(
     piece: str,
     auteur,
     source: str,
+    iban: str,
+    bic: str = "",
     date_operation: datetime.date | None = None,
 ) -> Ecriture:
     """Hand the part disponible and the pécule to the heirs, on the document that shows
-    their rights (the `piece`). Part 1 stays for the victims and maintenance creditors,
-    unless none has a claim (as at release, D. 332-21)."""
+    their rights (the `piece`), by a payment order to the account it names (the heirs'
+    or the notary's). Part 1 stays for the victims and maintenance creditors, unless none
+    has a claim (as at release, D. 332-21)."""
     compte = _verrouiller(compte.pk)
     detenu = compte.detenu
     verifier_droits(auteur, detenu.etablissement, "regie.passer_ecriture", "passer une écriture")
@@ -283,6 +303,7 @@ def remettre_aux_ayants_droit(
         raise OperationInterdite("Le décès de cette personne n'est pas enregistré.")
     beneficiaire = _requis(beneficiaire, "Les ayants droit sont obligatoires.")
     piece = _requis(piece, "La pièce établissant la qualité d'ayant droit est obligatoire.")
+    destinataire = beneficiaire_valide(beneficiaire[:70], iban, bic)
     _verifier_aucun_bloque(compte)
     sans_creancier = (
         detenu.victimes_indemnisees_ou_absentes and not detenu.creance_alimentaire_executoire
@@ -303,16 +324,33 @@ def remettre_aux_ayants_droit(
         date_operation=date_operation or aujourdhui(),
         piece=piece,
     )
+    payer_ecriture(
+        ecriture,
+        nature=NatureOrdre.AYANTS_DROIT,
+        beneficiaire=destinataire,
+        auteur=auteur,
+        libelle=f"SUCCESSION {detenu.nom} {detenu.prenoms} {piece}",
+        contrepartie=Contrepartie.AYANTS_DROIT,
+        piece=piece,
+    )
     _cloturer_si_vide(compte)
     return ecriture
 
 
 @transaction.atomic
 def verser_au_tresor_apres_deces(
-    *, compte: CompteNominatif, auteur, source: str, date_operation: datetime.date | None = None
+    *,
+    compte: CompteNominatif,
+    auteur,
+    source: str,
+    date_operation: datetime.date | None = None,
+    tresor_nom: str = "",
+    tresor_iban: str = "",
+    tresor_bic: str = "",
 ) -> Ecriture:
     """D. 332-8: three years after the death, the money the heirs have not claimed is
-    paid to the Trésor (all three parts)."""
+    paid to the Trésor (all three parts), by a payment order."""
+    tresor = beneficiaire_par_defaut("TRESOR", tresor_nom, tresor_iban, tresor_bic)
     jour = date_operation or aujourdhui()
     compte = _verrouiller(compte.pk)
     detenu = compte.detenu
@@ -339,6 +377,7 @@ def verser_au_tresor_apres_deces(
         auteur_systeme="",
         date_operation=jour,
     )
+    _payer_le_tresor(ecriture, tresor, auteur, "D332-8 DECES")
     _cloturer_si_vide(compte)
     return ecriture
 
@@ -354,6 +393,9 @@ def constater_evasion(
     reste_du_parties_civiles,
     auteur,
     reference: str,
+    tresor_nom: str = "",
+    tresor_iban: str = "",
+    tresor_bic: str = "",
 ) -> Ecriture | None:
     """L. 332-4: the part disponible « est affectée d'office à l'indemnisation des parties
     civiles. Le reliquat est versé au Trésor ». The free part disponible goes to part 1
@@ -383,6 +425,11 @@ def constater_evasion(
     libre = compte.part_disponible_libre
     aux_parties_civiles = min(libre, reste_du)
     au_tresor = libre - aux_parties_civiles
+    tresor = (
+        beneficiaire_par_defaut("TRESOR", tresor_nom, tresor_iban, tresor_bic)
+        if au_tresor
+        else None
+    )
     ecriture = None
     if libre > 0:
         lignes = [
@@ -404,6 +451,15 @@ def constater_evasion(
             date_operation=date_evasion,
             piece=reference,
         )
+        if tresor is not None:
+            _payer_le_tresor(
+                ecriture,
+                tresor,
+                auteur,
+                "L332-4 EVASION",
+                montant=au_tresor,
+                partie=Partie.PART_DISPONIBLE,
+            )
     detenu.evade_le = date_evasion
     detenu.repris_le = None
     detenu.save(update_fields=["evade_le", "repris_le"])
@@ -509,10 +565,19 @@ def retablir_apres_evasion(
 
 @transaction.atomic
 def verser_au_tresor_apres_evasion(
-    *, compte: CompteNominatif, auteur, source: str, date_operation: datetime.date | None = None
+    *,
+    compte: CompteNominatif,
+    auteur,
+    source: str,
+    date_operation: datetime.date | None = None,
+    tresor_nom: str = "",
+    tresor_iban: str = "",
+    tresor_bic: str = "",
 ) -> Ecriture:
     """L. 332-4 al. 2: one year after the escape, if the recapture has not been reported,
-    « les valeurs pécuniaires sont versées au Trésor »: every part, read literally."""
+    « les valeurs pécuniaires sont versées au Trésor »: every part, read literally, by a
+    payment order."""
+    tresor = beneficiaire_par_defaut("TRESOR", tresor_nom, tresor_iban, tresor_bic)
     jour = date_operation or aujourdhui()
     compte = _verrouiller(compte.pk)
     detenu = compte.detenu
@@ -540,6 +605,7 @@ def verser_au_tresor_apres_evasion(
         auteur_systeme="",
         date_operation=jour,
     )
+    _payer_le_tresor(ecriture, tresor, auteur, "L332-4 EVASION")
     _cloturer_si_vide(compte)
     return ecriture
 
@@ -581,10 +647,10 @@ def dette_contrainte_restante(compte: CompteNominatif) -> Decimal:
         return ZERO
     paye = (
         Ecriture.objects.filter(
+            EN_VIGUEUR,
             compte=compte,
             nature=NatureEcriture.CONTRAINTE_JUDICIAIRE,
             date_operation__gte=detenu.contrainte_judiciaire_depuis,
-            contrepassee_par__isnull=True,
         ).aggregate(total=Sum("montant"))["total"]
         or ZERO
     )
@@ -600,12 +666,16 @@ def payer_dette_contrainte_judiciaire(
     source: str,
     piece: str,
     date_operation: datetime.date | None = None,
+    tresor_nom: str = "",
+    tresor_iban: str = "",
+    tresor_bic: str = "",
 ) -> Ecriture:
     """D. 332-23: on the detainee's written request (`piece`), the pécule then part 1 pay
     the debt, if the victims are fully compensated (or there are none) and no maintenance
     creditor holds an enforceable title. The head decides, as for any use of the pécule
-    during detention."""
+    during detention. The Trésor is paid by a payment order."""
     montant = montant_valide(montant)
+    tresor = beneficiaire_par_defaut("TRESOR", tresor_nom, tresor_iban, tresor_bic)
     compte = _verrouiller(compte.pk)
     detenu = compte.detenu
     verifier_droits(
@@ -643,7 +713,7 @@ def payer_dette_contrainte_judiciaire(
     if montant > du_pecule:
         lignes.append(Ligne(Partie.PARTIES_CIVILES, -(montant - du_pecule)))
     lignes.append(Ligne(Partie.CONTREPARTIE, montant, Contrepartie.TRESOR))
-    return _passer(
+    ecriture = _passer(
         compte,
         nature=NatureEcriture.CONTRAINTE_JUDICIAIRE,
         source=source,
@@ -655,6 +725,8 @@ def payer_dette_contrainte_judiciaire(
         date_operation=date_operation or aujourdhui(),
         piece=piece,
     )
+    _payer_le_tresor(ecriture, tresor, auteur, f"D332-23 CONTRAINTE {piece}")
+    return ecriture
 
 
 @transaction.atomic

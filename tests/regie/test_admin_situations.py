@@ -143,18 +143,34 @@ def test_saisie_depuis_l_admin_refus_en_francais(client, regisseur, compte):
     assert "Saisissable maintenant : 70,00" in texte(client.get(paiement)).replace("\u202f", " ")
     reponse = client.post(
         paiement,
-        {"jeton": str(uuid.uuid4()), "montant": "70,01", "date_operation": JOUR.isoformat()},
+        {
+            "jeton": str(uuid.uuid4()),
+            "montant": "70,01",
+            "date_operation": JOUR.isoformat(),
+            "iban": "FR76 3000 6000 0112 3456 7890 286",
+        },
     )
     assert reponse.status_code == 200
     assert "ne peut prendre que 70,00" in texte(reponse).replace("\u202f", " ")
     assert not Ecriture.objects.filter(nature=NatureEcriture.SAISIE_ATTRIBUTION).exists()
     reponse = client.post(
         paiement,
-        {"jeton": str(uuid.uuid4()), "montant": "70", "date_operation": JOUR.isoformat()},
+        {
+            "jeton": str(uuid.uuid4()),
+            "montant": "70",
+            "date_operation": JOUR.isoformat(),
+            "iban": "FR76 3000 6000 0112 3456 7890 286",
+        },
     )
     assert reponse.status_code == 302
     ecriture = Ecriture.objects.get(nature=NatureEcriture.SAISIE_ATTRIBUTION)
     assert ecriture.lignes.get(partie=Partie.PART_DISPONIBLE).montant == D("-70.00")
+    # The creditor is paid by a payment order, to validate by a second person.
+    ordre = ecriture.ordres_virement.get()
+    assert (ordre.beneficiaire_nom, ordre.beneficiaire_iban) == (
+        "Société X",
+        "FR7630006000011234567890286",
+    )
 
 
 def test_paiement_de_la_contrainte_reserve_au_chef(client, regisseur, chef, compte):

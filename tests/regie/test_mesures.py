@@ -25,7 +25,7 @@ from regie.models import (
     StatutSaisie,
 )
 from regie.selectors import ecarts
-from tests.factories import DetenuFactory, EtablissementFactory, agent
+from tests.factories import IBAN_PROCHE, DetenuFactory, EtablissementFactory, agent
 from tests.horloge import a_paris
 
 pytestmark = pytest.mark.django_db
@@ -264,10 +264,14 @@ def test_saisie_sur_la_part_disponible_seulement(etablissement, regisseur, chef)
     # never part 1 (90) nor the pécule (40).
     assert services.montant_saisissable(saisie, compte) == D("320.00")
     with pytest.raises(SoldeInsuffisant, match="ne peut prendre que 320,00 €"):
-        services.payer_saisie(saisie=saisie, montant=D("320.01"), auteur=regisseur, source="s0")
+        services.payer_saisie(
+            saisie=saisie, montant=D("320.01"), auteur=regisseur, source="s0", iban=IBAN_PROCHE
+        )
     paiement = services.payer_saisie(
-        saisie=saisie, montant=D("320.00"), auteur=regisseur, source=source()
+        saisie=saisie, montant=D("320.00"), auteur=regisseur, source=source(), iban=IBAN_PROCHE
     )
+    ordre = paiement.ordres_virement.get()
+    assert (ordre.beneficiaire_iban, ordre.montant) == (IBAN_PROCHE, D("320.00"))
     assert paiement.lignes.get(partie=Partie.CONTREPARTIE).contrepartie == (
         Contrepartie.CREANCIER_SAISISSANT
     )
@@ -275,8 +279,11 @@ def test_saisie_sur_la_part_disponible_seulement(etablissement, regisseur, chef)
     assert (compte.parties_civiles, compte.pecule_liberation) == (D("90.00"), D("40.00"))
     assert compte.part_disponible_libre == D("150.00")
     assert services.montant_paye_saisie(saisie) == D("320.00")
-    # A reversed payment no longer counts; the garnishment then ends by a mainlevée.
-    services.contrepasser(ecriture=paiement, motif="erreur", auteur=regisseur)
+    # A payment whose order is refused (the money back on the part disponible) no longer
+    # counts; the garnishment then ends by a mainlevée.
+    services.refuser_ordre(
+        ordre=ordre, auteur=agent("Chef d'établissement", etablissement), motif="erreur"
+    )
     assert services.montant_paye_saisie(saisie) == D("0.00")
     services.lever_saisie(saisie=saisie, auteur=regisseur, motif="Mainlevée", date_effet=JUIN)
     saisie.refresh_from_db()
@@ -295,7 +302,9 @@ def test_saisie_soldee(etablissement, regisseur):
         montant_laisse=0,
         auteur=regisseur,
     )
-    services.payer_saisie(saisie=saisie, montant=D("100.00"), auteur=regisseur, source=source())
+    services.payer_saisie(
+        saisie=saisie, montant=D("100.00"), auteur=regisseur, source=source(), iban=IBAN_PROCHE
+    )
     saisie.refresh_from_db()
     assert saisie.statut == StatutSaisie.SOLDEE
     assert parts(compte)[2] == D("50.00")

@@ -29,6 +29,7 @@ from regie.models import (
     ChangementCompteRegie,
     ChoixReliquat,
     CompteNominatif,
+    Contrepartie,
     Ecriture,
     NatureEcriture,
     NatureOrdre,
@@ -570,3 +571,167 @@ def test_le_deblocage_du_pecule_paie_un_ordre(compte, chef):
     ordre = ecriture.ordres_virement.get()
     assert (ordre.nature, ordre.montant) == (NatureOrdre.DEBLOCAGE_PECULE, D("40.00"))
     assert parts(compte) == (D("90.00"), D("0.00"), D("470.00"))
+
+
+# --- Every outgoing movement of the ledger is paid by an order ---------------------------
+
+# The counterparts outside the régie's accounting: the money leaves the régie's bank account.
+SORTIES = {
+    Contrepartie.EXTERIEUR,
+    Contrepartie.PARTIES_CIVILES,
+    Contrepartie.FGTI,
+    Contrepartie.EMETTEUR,
+    Contrepartie.ETABLISSEMENT,
+    Contrepartie.TRESOR,
+    Contrepartie.CREANCIER_SAISISSANT,
+    Contrepartie.AYANTS_DROIT,
+}
+
+
+def test_chaque_sortie_d_argent_a_son_ordre(etablissement, regisseur, chef, time_machine):
+    """Every outgoing service, once; then, entry by entry, the money that left towards an
+    outside account (counterpart lines above, the D.422 supplier too) is exactly what the
+    entry's payment orders pay. Cash handed to the person and internal debits (canteen)
+    have none."""
+    time_machine.move_to(datetime.datetime(2026, 7, 1, 10, tzinfo=datetime.UTC))
+
+    def compte_garni(**faits):
+        compte = DetenuFactory(etablissement=etablissement, **faits).compte
+        services.encaisser_recette(
+            compte=compte,
+            montant=D("3000.00"),
+            nature=NatureEcriture.SALAIRE,
+            source=f"paie-{compte.pk}",
+            motif="Paie",
+            auteur=regisseur,
+        )
+        return CompteNominatif.objects.get(pk=compte.pk)
+
+    ibans = {"iban": IBAN_PROCHE}
+    a = compte_garni()
+    # The pécule (10 % of 2 800 = 280) is released under a sentence adjustment only.
+    a.detenu.__class__.objects.filter(pk=a.detenu_id).update(regime=Regime.SEMI_LIBERTE)
+    a = CompteNominatif.objects.get(pk=a.pk)
+    envoi(a, regisseur)
+    services.debiter_part_disponible(
+        compte=a,
+        montant=D("5.00"),
+        nature=NatureEcriture.CANTINE,
+        source="cantine",
+        motif="Cantine",
+        auteur=regisseur,
+    )
+    services.payer_parties_civiles(
+        compte=a,
+        montant=D("20.00"),
+        beneficiaire="V",
+        source="pv",
+        motif="r",
+        auteur=regisseur,
+        **ibans,
+    )
+    services.debloquer_pecule_liberation(
+        compte=a, montant=D("10.00"), source="dp", motif="r", auteur=chef, beneficiaire="B", **ibans
+    )
+    autorisation = services.demander_d422(
+        detenu=a.detenu,
+        montant=D("100.00"),
+        objet="Lunettes",
+        emetteur_attendu="Sa sœur",
+        reliquat=ChoixReliquat.RESTITUER,
+        date_demande=JOUR,
+        auteur=regisseur,
+    )
+    services.decider_d422(autorisation=autorisation, accorder=True, motif="ok", auteur=chef)
+    services.encaisser_subside_d422(
+        autorisation=autorisation, montant=D("100.00"), source="s", motif="v", auteur=regisseur
+    )
+    services.payer_depense_d422(
+        autorisation=autorisation,
+        montant=D("60.00"),
+        source="dep",
+        motif="Opticien",
+        auteur=regisseur,
+        fournisseur="Optique",
+        **ibans,
+    )
+    services.cloturer_d422(
+        autorisation=autorisation,
+        auteur=regisseur,
+        emetteur_nom="Sa sœur",
+        emetteur_iban=IBAN_PROCHE,
+    )
+    saisie = services.enregistrer_saisie(
+        compte=a,
+        creancier="Société X",
+        reference_acte="Acte 1",
+        date_acte=JOUR,
+        montant_cause=D("30.00"),
+        montant_laisse=0,
+        auteur=regisseur,
+    )
+    services.payer_saisie(saisie=saisie, montant=D("30.00"), auteur=regisseur, source="sa", **ibans)
+    services.placer_sous_contrainte_judiciaire(
+        detenu=a.detenu, date_debut=JOUR, montant_dette=D("15.00"), reference="R", auteur=regisseur
+    )
+    a.detenu.__class__.objects.filter(pk=a.detenu_id).update(victimes_indemnisees_ou_absentes=True)
+    services.payer_dette_contrainte_judiciaire(
+        compte=a, montant=D("15.00"), auteur=chef, source="cj", piece="Demande"
+    )
+    services.transferer_detenu(
+        detenu=a.detenu,
+        vers=EtablissementFactory(code="AUT", regie_iban=IBAN_FOURNISSEUR),
+        nouveau_numero_ecrou="T1",
+        auteur=regisseur,
+    )
+    b = compte_garni()
+    services.liquider_a_la_liberation(
+        compte=b, auteur=regisseur, date_liberation=JOUR, mode_remise="virement", **ibans
+    )
+    c = compte_garni()
+    services.constater_deces(detenu=c.detenu, date_deces=JOUR, auteur=regisseur, reference="AD")
+    services.remettre_aux_ayants_droit(
+        compte=c, beneficiaire="Notaire", piece="Acte", auteur=regisseur, source="ad", **ibans
+    )
+    d = compte_garni()
+    services.constater_evasion(
+        detenu=d.detenu,
+        date_evasion=JOUR,
+        reste_du_parties_civiles=D("100.00"),
+        auteur=regisseur,
+        reference="CR",
+    )
+
+    verifiees = set()
+    for ecriture in Ecriture.objects.prefetch_related("lignes", "ordres_virement"):
+        sortie = sum(
+            (
+                ligne.montant
+                for ligne in ecriture.lignes.all()
+                if ligne.contrepartie in SORTIES
+                or (
+                    ecriture.nature == NatureEcriture.DEPENSE_D422
+                    and ligne.contrepartie == Contrepartie.FOURNISSEUR
+                )
+            ),
+            D("0.00"),
+        )
+        ordres = sum((o.montant for o in ecriture.ordres_virement.all()), D("0.00"))
+        if ecriture.nature == NatureEcriture.TRANSFERT_ENTRANT:
+            continue  # the credit at the destination: the sortie pays
+        assert ordres == max(sortie, D("0.00")), (ecriture.nature, sortie, ordres)
+        if ordres:
+            verifiees.add(ecriture.nature)
+    assert verifiees == {
+        NatureEcriture.VIREMENT_SORTANT,
+        NatureEcriture.PAIEMENT_VICTIMES,
+        NatureEcriture.DEBLOCAGE_PECULE,
+        NatureEcriture.DEPENSE_D422,
+        NatureEcriture.RELIQUAT_D422,
+        NatureEcriture.SAISIE_ATTRIBUTION,
+        NatureEcriture.CONTRAINTE_JUDICIAIRE,
+        NatureEcriture.TRANSFERT_SORTANT,
+        NatureEcriture.LIBERATION,
+        NatureEcriture.REMISE_AYANTS_DROIT,
+        NatureEcriture.EVASION,
+    }

@@ -227,6 +227,7 @@ def test_deces_compte_conserve_puis_tresor_apres_trois_ans(etablissement, regiss
     remise = services.remettre_aux_ayants_droit(
         compte=compte,
         beneficiaire="Mme X, épouse",
+        iban=IBAN_PROCHE,
         piece="Acte de notoriété du 01/06/2026",
         auteur=regisseur,
         source=source(),
@@ -372,7 +373,13 @@ def test_contrainte_judiciaire_pecule_puis_parties_civiles(etablissement, regiss
         )
     # 2°: a maintenance creditor with an enforceable title stops it.
     Detenu.objects.filter(pk=detenu.pk).update(creance_alimentaire_executoire=True)
-    services.contrepasser(ecriture=paiement, motif="erreur", auteur=regisseur)
+    # The Trésor is paid by an order: refusing it puts the money back where it came from.
+    ordre = paiement.ordres_virement.get()
+    assert (ordre.montant, ordre.partie) == (D("100.00"), "")
+    services.refuser_ordre(
+        ordre=ordre, auteur=agent("Chef d'établissement", etablissement), motif="erreur"
+    )
+    assert parts(compte) == (D("90.00"), D("40.00"), D("470.00"))
     with pytest.raises(OperationInterdite, match=r"D\. 332-23, 2°"):
         services.payer_dette_contrainte_judiciaire(
             compte=compte, montant=D("1.00"), auteur=chef, source=source(), piece="D"
