@@ -31,6 +31,13 @@ class Utilisateur(AbstractUser):
             ),
         ]
 
+    def __str__(self) -> str:
+        """A relative by the name FranceConnect certified, a staff member by name: never
+        a technical identifier (a relative's username is an opaque `fc-…` code)."""
+        if self.fc_sub:
+            return f"{self.fc_given_name} {self.fc_family_name}".strip() or "Proche"
+        return self.get_full_name() or self.get_username()
+
     @property
     def est_proche(self) -> bool:
         return self.fc_sub is not None

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from regie.models import Detenu, Etablissement
+from socle.formats import de
 
 
 def normaliser_numero(valeur: str) -> str:
@@ -389,7 +390,7 @@ class SignalementTransfert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Transfert signalé de {self.detenu} vers {self.etablissement_destination}"
+        return f"Transfert signalé {de(str(self.detenu))} vers {self.etablissement_destination}"
 
     @property
     def effectue(self) -> bool:

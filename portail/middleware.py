@@ -1,10 +1,13 @@
 """Request-wide middleware of the portal: the client's address behind the reverse proxy,
-and the Content-Security-Policy of every page (public pages and admin)."""
+the Content-Security-Policy of every page (public pages and admin), and the French page
+of a page not found even with DEBUG on."""
 
 import ipaddress
 
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+
+from .views import page_non_trouvee
 
 
 def reseaux(adresses) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -69,3 +72,25 @@ class PolitiqueSecuriteMiddleware(CSPMiddleware):
         if not report_only and request.path_info.startswith(admin["PREFIXE"]):
             return PolicyParts(config=admin["DIRECTIVES"])
         return super().get_policy_parts(request, response, report_only)
+
+
+class Page404Middleware:
+    """With DEBUG on (the local run), Django answers a page not found with its technical
+    page, in English; the portal shows its own French page whatever DEBUG says (Django
+    still logs « Not Found » in the console). A 404 the portal rendered itself, or one
+    that is not an HTML page (the API's JSON), is left as it is. Last in MIDDLEWARE, so
+    that the Content-Security-Policy is set on the page actually sent."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        reponse = self.get_response(request)
+        if (
+            settings.DEBUG
+            and reponse.status_code == 404
+            and not getattr(reponse, "page_du_portail", False)
+            and reponse.get("Content-Type", "").startswith("text/html")
+        ):
+            return page_non_trouvee(request)
+        return reponse

@@ -59,7 +59,13 @@ def journalisation(format_journaux: str, niveau: str) -> dict:
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ]
     else:
-        rendu = [structlog.dev.ConsoleRenderer(colors=False)]
+        # Plain tracebacks: the same text whether `rich` is installed or not, and cheap
+        # (rich renders each 404 and 403 traceback in about a second).
+        rendu = [
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
     return {
         "version": 1,
         "disable_existing_loggers": False,

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "portail.middleware.PolitiqueSecuriteMiddleware",
+    "portail.middleware.Page404Middleware",
 ]
 
 # Brute-force protection of the staff login (django-axes): 5 failures lock for 30 min.
@@ -275,6 +276,15 @@ CELERY_BEAT_SCHEDULE = {
 
 # Relatives' PDF statements: kept this many days after issue, then file and row deleted.
 PECULE_RETENTION_RELEVES_JOURS = int(os.environ.get("PECULE_RETENTION_RELEVES_JOURS", "7"))
+# The relatives the régie may name as a D.422 subsidy's sender (regie.emetteurs): the
+# régie cannot import the apps that know them, so the project names the module here.
+REGIE_ANNUAIRE_EMETTEURS = "pecule.emetteurs"
+# The government's « Je donne mon avis » link, offered at the end of the journey (after
+# « Confirmer »): the démarche's own address, from jedonnemonavis.numerique.gouv.fr's
+# « Code à intégrer » tab once the démarche is registered there.
+PECULE_URL_JE_DONNE_MON_AVIS = os.environ.get(
+    "PECULE_URL_JE_DONNE_MON_AVIS", "https://jedonnemonavis.numerique.gouv.fr/"
+)
 
 # The victims' fund (FGTI, D. 332-22): its account prefills the release form, where the
 # régisseur checks it against the fund's own instructions. No default in production: the
@@ -365,6 +375,8 @@ CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# A form sent without its valid token: the French page (portail.views.formulaire_expire).
+CSRF_FAILURE_VIEW = "portail.views.formulaire_expire"
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -4,6 +4,7 @@ from django.urls import include, path
 from comptes.urls import urlpatterns_oidc
 from pecule import notifications as pecule_notifications
 from portail.sante import Sante
+from portail.views import favicon
 from socle.limites import limiter, taille_maximale
 
 # The back-office's login form: django-axes locks a username after a few failures from
@@ -16,6 +17,10 @@ admin.site.site_header = "Pécule · Régie des comptes nominatifs"
 admin.site.site_title = "Pécule – back-office"
 admin.site.index_title = "Administration"
 
+handler400 = "portail.views.demande_incorrecte"
+handler403 = "portail.views.acces_refuse"
+handler404 = "portail.views.page_non_trouvee"
+
 urlpatterns = [
     path(
         "admin/login/",
@@ -26,6 +31,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Health of the database, Redis, the Celery workers and the media disk (portail.sante).
     path("sante/", Sante.as_view(), name="sante"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v1/", include("permis.urls_api")),
     path(
         "paiements/notifications/<slug:nom_fournisseur>/",

@@ -1,8 +1,12 @@
 """Site-wide pages. No business rule here: pages only show and call services."""
 
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import NoReverseMatch
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.generic import RedirectView
 
 from socle.limites import limiter, taille_maximale
 
@@ -56,3 +60,55 @@ def page(nom: str, titre: str):
 
     vue.__name__ = nom
     return vue
+
+
+# --- Error pages and the favicon --------------------------------------------------------------
+
+ERREURS = {
+    400: "Demande incorrecte",
+    403: "Accès refusé",
+    404: "Page non trouvée",
+}
+
+
+def _page_erreur(request, gabarit: str, statut: int):
+    """A French error page with the portal's layout. Should its links not resolve (a test
+    mounting other URLs), a plain French page rather than an error about the error."""
+    try:
+        reponse = render(request, gabarit, {"titre": ERREURS.get(statut, "Erreur")}, status=statut)
+    except NoReverseMatch:
+        reponse = HttpResponse(
+            f'<!DOCTYPE html><html lang="fr"><title>{ERREURS.get(statut, "Erreur")}</title>'
+            f"<h1>{ERREURS.get(statut, 'Erreur')}</h1><p>Erreur {statut}</p></html>",
+            status=statut,
+        )
+    reponse.page_du_portail = True
+    return reponse
+
+
+def page_non_trouvee(request, exception=None):
+    """The French « Page non trouvée » (handler404, and with DEBUG on through
+    portail.middleware.Page404Middleware instead of Django's English technical page)."""
+    return _page_erreur(request, "portail/erreurs/404.html", 404)
+
+
+def acces_refuse(request, exception=None):
+    """handler403."""
+    return _page_erreur(request, "portail/erreurs/403.html", 403)
+
+
+def demande_incorrecte(request, exception=None):
+    """handler400."""
+    return _page_erreur(request, "portail/erreurs/400.html", 400)
+
+
+def formulaire_expire(request, reason=""):
+    """CSRF_FAILURE_VIEW: a form sent without its valid token (expired, or cookies
+    refused), explained in French; nothing was recorded."""
+    return _page_erreur(request, "portail/erreurs/403_csrf.html", 403)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page without an icon link (the admin, the
+    PDFs): the DSFR's icon."""
+    return RedirectView.as_view(url=static("dsfr/dist/favicon/favicon.ico"))(request)

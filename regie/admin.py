@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from socle.admin import LectureSeuleMixin
+from socle.admin import LectureSeuleMixin, montant_euros
 from socle.erreurs import ErreurMetier
 
 # The money-out pages and the régie's account: their ModelAdmins register when imported.
@@ -30,6 +30,7 @@ from . import (  # noqa: F401
     services,
 )
 from .admin_perimetre import PerimetreMixin, filtrer_par_etablissement
+from .emetteurs import libelle_emetteur
 from .models import (
     Affectation,
     AlerteVigilance,
@@ -46,7 +47,17 @@ from .models import (
     RetenueEmetteur,
     Saisie,
     StatutAlerte,
+    StatutPenal,
 )
+
+
+class EtablissementFilter(admin.RelatedOnlyFieldListFilter):
+    """The establishments of the rows this user sees, titled in French (the field's own
+    name lacks its accent)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "établissement"
 
 
 def lien_compte(compte_id, libelle) -> str:
@@ -62,11 +73,19 @@ class EtablissementAdmin(PerimetreMixin, admin.ModelAdmin):
     list_display = [
         "nom",
         "code",
-        "plafond_par_virement",
-        "plafond_mensuel_par_detenu",
-        "plafond_mensuel_par_emetteur",
+        "plafond_virement",
+        "plafond_mensuel_detenu",
+        "plafond_mensuel_emetteur",
     ]
     search_fields = ["nom", "code"]
+
+    plafond_virement = montant_euros("plafond_par_virement", "plafond par virement")
+    plafond_mensuel_detenu = montant_euros(
+        "plafond_mensuel_par_detenu", "plafond mensuel par personne détenue"
+    )
+    plafond_mensuel_emetteur = montant_euros(
+        "plafond_mensuel_par_emetteur", "plafond mensuel par émetteur"
+    )
     fieldsets = [
         (None, {"fields": ["code", "nom"]}),
         ("Compte de la régie", {"fields": ["regie_titulaire", "regie_iban"]}),
@@ -281,12 +300,18 @@ class CompteNominatifAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
     list_display = [
         "detenu",
         "etablissement",
-        "parties_civiles",
-        "pecule_liberation",
-        "part_disponible",
-        "part_disponible_bloquee",
+        "solde_parties_civiles",
+        "solde_pecule_liberation",
+        "solde_part_disponible",
+        "solde_bloque",
         "cloture_le",
     ]
+    solde_parties_civiles = montant_euros(
+        "parties_civiles", "parties civiles et créanciers d'aliments"
+    )
+    solde_pecule_liberation = montant_euros("pecule_liberation", "pécule de libération")
+    solde_part_disponible = montant_euros("part_disponible", "part disponible")
+    solde_bloque = montant_euros("part_disponible_bloquee", "dont sommes bloquées (D.422)")
     list_filter = [("detenu__etablissement", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["detenu__etablissement"]
     search_fields = ["detenu__nom", "detenu__prenoms", "detenu__numero_ecrou"]
@@ -334,15 +359,21 @@ class EcritureAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
     # The entries the régie booked, and the whole history of the accounts it now keeps.
     chemin_etablissement = ("etablissement", "compte__detenu__etablissement")
     list_display = [
-        "pk",
+        "numero",
         "date_operation",
         "nature",
         "compte_lie",
-        "montant",
+        "montant_affiche",
         "etablissement",
         "auteur_affiche",
     ]
-    list_display_links = ["pk", "date_operation"]
+    list_display_links = ["numero", "date_operation"]
+    montant_affiche = montant_euros("montant", "montant")
+
+    @admin.display(description="n°", ordering="pk")
+    def numero(self, obj):
+        return obj.pk
+
     list_filter = [
         "nature",
         ("etablissement", admin.RelatedOnlyFieldListFilter),
@@ -373,7 +404,7 @@ class EcritureAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
                     "motif",
                     "piece",
                     "source",
-                    "emetteur",
+                    "emetteur_affiche",
                 ]
             },
         ),
@@ -390,7 +421,7 @@ class EcritureAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = ["compte_lie", "auteur_affiche"]
+    readonly_fields = ["compte_lie", "auteur_affiche", "emetteur_affiche"]
 
     @admin.display(description="compte nominatif")
     def compte_lie(self, obj):
@@ -399,6 +430,10 @@ class EcritureAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
     @admin.display(description="auteur")
     def auteur_affiche(self, obj):
         return admin_views.nom_auteur(obj)
+
+    @admin.display(description="émetteur")
+    def emetteur_affiche(self, obj):
+        return libelle_emetteur(obj.emetteur) or "–"
 
 
 # --- D.422 ----------------------------------------------------------------------------
@@ -429,17 +464,32 @@ class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
     # Where the request is managed now, and the history of its detainees.
     chemin_etablissement = ("etablissement", "detenu__etablissement")
     list_display = [
-        "pk",
+        "numero",
         "detenu",
-        "montant_autorise",
+        "montant",
         "statut",
         "date_demande",
         "enregistree_par",
         "decidee_par",
-        "etablissement",
+        "etablissement_gestionnaire",
     ]
-    list_display_links = ["pk", "detenu"]
-    list_filter = ["statut", ("etablissement", admin.RelatedOnlyFieldListFilter)]
+    list_display_links = ["numero", "detenu"]
+    montant = montant_euros("montant_autorise", "montant demandé")
+    readonly_fields = ["montant", "emetteur_portail", "etablissement_gestionnaire"]
+
+    @admin.display(description="établissement", ordering="etablissement__nom")
+    def etablissement_gestionnaire(self, obj):
+        return obj.etablissement.nom
+
+    @admin.display(description="n°", ordering="pk")
+    def numero(self, obj):
+        return obj.pk
+
+    @admin.display(description="proche émetteur inscrit sur le portail")
+    def emetteur_portail(self, obj):
+        return libelle_emetteur(obj.emetteur_ref) or "Aucun"
+
+    list_filter = ["statut", ("etablissement", EtablissementFilter)]
     list_select_related = ["detenu", "etablissement", "enregistree_par", "decidee_par"]
     search_fields = ["detenu__nom", "detenu__numero_ecrou", "objet", "emetteur_attendu"]
     inlines = [EvenementD422Inline]
@@ -449,11 +499,11 @@ class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "detenu",
-                    "etablissement",
-                    "montant_autorise",
+                    "etablissement_gestionnaire",
+                    "montant",
                     "objet",
                     "emetteur_attendu",
-                    "emetteur_ref",
+                    "emetteur_portail",
                     "reliquat",
                     "date_demande",
                     "enregistree_par",
@@ -482,6 +532,13 @@ class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
         # The request is changed only through its steps (services).
         return False
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.detenu.statut_penal == StatutPenal.CONDAMNE:
+            # The magistrate decides only for a prévenu: nothing to show for a condamné.
+            fieldsets = [f for f in fieldsets if not f[0].startswith("Décision du magistrat")]
+        return fieldsets
+
     def add_view(self, request, form_url="", extra_context=None):
         detenus = filtrer_par_etablissement(
             Detenu.objects.all(), request.user, DetenuAdmin.chemin_etablissement
@@ -494,6 +551,7 @@ class AutorisationD422Admin(PerimetreMixin, admin.ModelAdmin):
         if self.has_view_permission(request, autorisation):
             contexte.update(admin_views.faits_d422(autorisation))
             contexte["actions_d422"] = admin_views.actions_d422(request, autorisation)
+            contexte["title"] = f"Autorisation D.422 n° {autorisation.pk}"
         return super().change_view(request, object_id, form_url, contexte)
 
     def get_urls(self):
@@ -522,11 +580,13 @@ class PermissionSortieAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin)
     list_display = [
         "date_sortie",
         "compte_lie",
-        "montant_fixe",
+        "montant_remis",
         "statut",
-        "montant_rapporte",
+        "somme_rapportee",
         "fixee_par",
     ]
+    montant_remis = montant_euros("montant_fixe", "somme fixée")
+    somme_rapportee = montant_euros("montant_rapporte", "somme rapportée")
     list_filter = ["statut"]
     list_select_related = ["compte__detenu", "fixee_par"]
     search_fields = ["compte__detenu__nom", "compte__detenu__numero_ecrou"]
@@ -555,10 +615,20 @@ class PermissionSortieAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin)
 @admin.register(Affectation)
 class AffectationAdmin(PerimetreMixin, admin.ModelAdmin):
     chemin_etablissement = "etablissement"
-    list_display = ["utilisateur", "etablissement"]
-    list_filter = [("etablissement", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["utilisateur", "etablissement_affecte"]
+    list_filter = [("etablissement", EtablissementFilter)]
     list_select_related = ["utilisateur", "etablissement"]
     search_fields = ["utilisateur__username", "utilisateur__last_name", "etablissement__nom"]
+
+    @admin.display(description="établissement", ordering="etablissement__nom")
+    def etablissement_affecte(self, obj):
+        return str(obj.etablissement)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        champ = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "etablissement":
+            champ.label = "Établissement"
+        return champ
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser

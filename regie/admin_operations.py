@@ -32,6 +32,7 @@ from socle.formats import euros
 from . import forms as regie_forms
 from . import services
 from .admin_views import _compte_visible, faits_d422, url_autorisation, url_compte, variations
+from .emetteurs import emetteurs_possibles
 from .exceptions import EcritureDejaPassee
 from .models import (
     NOMS_PARTIES,
@@ -323,7 +324,7 @@ def _recette(*, nature, emetteur, **commun):
 def _message_transfert(compte, sortie_entree, arguments) -> str:
     sortie, _entree = sortie_entree
     detenu = compte.detenu
-    message = f"{detenu.nom} {detenu.prenoms} a été transféré(e) vers {arguments['vers'].nom}"
+    message = f"{detenu.nom} {detenu.prenoms} a été transféré(e) vers l'établissement {arguments['vers'].nom}"
     if sortie is not None:
         message += f" avec un solde de {euros(sortie.montant)}"
     return message + "."
@@ -925,6 +926,11 @@ def demande_d422(model_admin, request, detenus) -> HttpResponse:
     """The add page of a D.422 request: recorded by `services.demander_d422`."""
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
+    # The relatives who may be named as the sender: the detainee's when the page is
+    # opened for one (from the account's page), else each detainee's, in groups (the
+    # form then says if the relative picked is not one of the chosen detainee's).
+    choisi = request.GET.get("detenu", "") if request.method == "GET" else ""
+    choisis = detenus.filter(pk=choisi) if choisi.isdigit() else detenus
 
     def executer(form):
         autorisation = services.demander_d422(
@@ -950,7 +956,7 @@ def demande_d422(model_admin, request, detenus) -> HttpResponse:
         executer=executer,
         url_retour=reverse("admin:regie_autorisationd422_changelist"),
         objet="Nouvelle demande",
-        form_kwargs={"detenus": detenus},
+        form_kwargs={"detenus": detenus, "emetteurs": emetteurs_possibles(choisis)},
         initial={"detenu": request.GET.get("detenu")},
         introduction="Demande écrite de la personne détenue : montant, objet précis de la "
         "dépense, émetteur attendu et sort du reliquat (R. 332-3, circulaire du 19 mai 2009).",

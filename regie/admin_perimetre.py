@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.http import Http404
 
+from socle.admin import TitreFrancaisMixin
+
 from . import selectors
 
 
@@ -31,9 +33,9 @@ def filtrer_par_etablissement(queryset, utilisateur, chemins: str | tuple[str, .
     return queryset.filter(condition)
 
 
-class PerimetreMixin:
+class PerimetreMixin(TitreFrancaisMixin):
     """Scoping by establishment (see the module), real 404s, no deletion, French decimal
-    input. Subclasses set `chemin_etablissement`."""
+    input, French titles. Subclasses set `chemin_etablissement`."""
 
     chemin_etablissement: str | tuple[str, ...] | None = None
     formfield_overrides = {models.DecimalField: {"localize": True}}

@@ -22,6 +22,7 @@ from django.utils.text import slugify
 from socle.admin import contexte_admin
 from socle.dates import aujourdhui
 from socle.exports import reponse_csv
+from socle.formats import de
 
 from . import forms as regie_forms
 from . import selectors, services
@@ -138,7 +139,7 @@ def page_compte(model_admin, request, object_id) -> TemplateResponse:
     contexte = contexte_admin(
         model_admin,
         request,
-        title=f"Compte nominatif de {detenu.nom} {detenu.prenoms}",
+        title=f"Compte nominatif {de(f'{detenu.nom} {detenu.prenoms}')}",
         subtitle=f"Écrou n° {detenu.numero_ecrou} – {detenu.etablissement.nom}",
         original=compte,
         compte=compte,

@@ -447,6 +447,11 @@ class FiltreReleveForm(forms.Form):
 
 
 class DemandeD422Form(FormulaireRegie):
+    """The detainee's written request. The expected sender is picked among the relatives
+    who registered a valid visit permit for that detainee (`emetteurs`, given by the
+    caller from `regie.emetteurs`: {detainee id: [(reference, label)]}), so that their
+    transfer is recognised when it arrives; or typed, for a sender without an account."""
+
     detenu = forms.ModelChoiceField(
         label="Personne détenue",
         queryset=Detenu.objects.none(),
@@ -463,16 +468,20 @@ class DemandeD422Form(FormulaireRegie):
         "(prothèse, appareil médical non pris en charge, ordinateur pour une formation…).",
         error_messages={"required": "L'objet de la dépense est obligatoire."},
     )
+    emetteur_ref = forms.ChoiceField(
+        label="Proche émetteur inscrit sur le portail",
+        required=False,
+        help_text="Les proches qui ont enregistré sur le portail un permis de visite valable "
+        "pour cette personne détenue. Leur virement sera reconnu à son arrivée, et la "
+        "demande leur sera présentée sur le portail.",
+        error_messages={"invalid_choice": "Choisissez un proche de la liste."},
+    )
     emetteur_attendu = forms.CharField(
         label="Émetteur attendu",
         max_length=200,
-        error_messages={"required": "L'émetteur attendu est obligatoire."},
-    )
-    emetteur_ref = forms.CharField(
-        label="Référence de l'émetteur",
-        max_length=100,
         required=False,
-        help_text="Facultatif : identifiant interne du proche émetteur, s'il est connu.",
+        help_text="Nom et lien avec la personne détenue (par exemple : Héloïse LEFÈVRE, sa "
+        "sœur). Laissé vide, il est repris du proche choisi ci-dessus.",
     )
     reliquat = forms.ChoiceField(
         label="Sort du reliquat choisi par la personne détenue",
@@ -482,15 +491,45 @@ class DemandeD422Form(FormulaireRegie):
     )
     date_demande = champ_date("Date de la demande écrite")
 
-    def __init__(self, *args, detenus, **kwargs):
+    AUCUN = "Aucun : l'émetteur n'est pas inscrit sur le portail"
+
+    def __init__(self, *args, detenus, emetteurs=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["detenu"].queryset = detenus
+        self.emetteurs = emetteurs or {}
+        noms = {d.pk: str(d) for d in detenus.filter(pk__in=list(self.emetteurs))}
+        groupes = [(noms[pk], choix) for pk, choix in self.emetteurs.items() if pk in noms]
+        if len(groupes) == 1:
+            self.fields["emetteur_ref"].choices = [("", self.AUCUN), *groupes[0][1]]
+        else:
+            self.fields["emetteur_ref"].choices = [("", self.AUCUN), *groupes]
 
     def clean_date_demande(self):
         jour = self.cleaned_data["date_demande"]
         if jour > aujourdhui():
             raise forms.ValidationError("La date de la demande ne peut pas être dans le futur.")
         return jour
+
+    def clean(self):
+        donnees = super().clean()
+        reference, detenu = donnees.get("emetteur_ref"), donnees.get("detenu")
+        if reference and detenu is not None:
+            libelles = dict(self.emetteurs.get(detenu.pk, []))
+            if reference not in libelles:
+                self.add_error(
+                    "emetteur_ref",
+                    "Ce proche n'a pas de permis de visite valable enregistré pour cette "
+                    "personne détenue.",
+                )
+            elif not donnees.get("emetteur_attendu", "").strip():
+                # "Héloïse LEFÈVRE – permis n° PV-FRE-0003" -> "Héloïse LEFÈVRE"
+                donnees["emetteur_attendu"] = libelles[reference].split(" – permis")[0]
+        if not reference and not donnees.get("emetteur_attendu", "").strip():
+            self.add_error(
+                "emetteur_attendu",
+                "Indiquez l'émetteur attendu, ou choisissez un proche inscrit sur le portail.",
+            )
+        return donnees
 
 
 class DecisionMagistratForm(FormulaireRegie):

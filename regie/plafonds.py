@@ -5,6 +5,7 @@ again, under the account lock, when it is credited (`services.crediter_virement_
 """
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Case, F, Sum, When
@@ -83,3 +84,51 @@ def verifier_plafonds(
                 montant_plafond=plafond_emetteur,
                 reste=reste,
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Marges:
+    """What a sender may still send to one detainee this calendar month: the caps and,
+    for each monthly cap, what is left under it. The same figures as the refusals of
+    `verifier_plafonds` (« encore … possibles ce mois-ci »), computed the same way, and
+    nothing more: never who else sent what."""
+
+    par_virement: Decimal
+    mensuel_detenu: Decimal
+    reste_detenu: Decimal
+    mensuel_emetteur: Decimal | None
+    reste_emetteur: Decimal | None
+
+    @property
+    def maximum(self) -> Decimal:
+        """The largest transfer the caps allow now."""
+        restes = [self.par_virement, self.reste_detenu]
+        if self.reste_emetteur is not None:
+            restes.append(self.reste_emetteur)
+        return min(restes)
+
+
+def marges(
+    *,
+    compte: CompteNominatif,
+    emetteur: str,
+    jour: datetime.date,
+    en_attente: Decimal = ZERO,
+    en_attente_emetteur: Decimal = ZERO,
+) -> Marges:
+    """The caps of `compte`'s establishment and what is left under them this month for
+    `emetteur`, with the same arguments as `verifier_plafonds`."""
+    etablissement = compte.detenu.etablissement
+    deja = subsides_du_mois(compte, jour) + en_attente
+    plafond_emetteur = etablissement.plafond_mensuel_par_emetteur
+    reste_emetteur = None
+    if plafond_emetteur is not None and emetteur:
+        deja_emetteur = subsides_du_mois(compte, jour, emetteur) + en_attente_emetteur
+        reste_emetteur = max(plafond_emetteur - deja_emetteur, ZERO)
+    return Marges(
+        par_virement=etablissement.plafond_par_virement,
+        mensuel_detenu=etablissement.plafond_mensuel_par_detenu,
+        reste_detenu=max(etablissement.plafond_mensuel_par_detenu - deja, ZERO),
+        mensuel_emetteur=plafond_emetteur if emetteur else None,
+        reste_emetteur=reste_emetteur,
+    )

@@ -23,6 +23,7 @@ pids+=($!)
 $PY manage.py migrate --noinput
 $PY manage.py donnees_demo --superutilisateur
 $PY manage.py donnees_demo_permis
+$PY manage.py donnees_demo_pecule
 echo
 echo "Portail : http://127.0.0.1:${PORT}/   Back-office : http://127.0.0.1:${PORT}/admin/"
 echo "FranceConnect (bouchon local) : identifiants test / 123, martin / 123, heloise / 123"

@@ -10,6 +10,7 @@ page answers for any code whether the portal issued it (and whether a file is th
 issued); what the statement holds it shows only within the same limits.
 """
 
+import datetime
 import hashlib
 from decimal import Decimal
 
@@ -57,6 +58,16 @@ class VerificationForm(forms.Form):
         return fichier
 
 
+def texte_totaux(lignes: list[dict]) -> str:
+    """What staff read of some of a statement's lines: their count and the two totals the
+    statement prints (sent by the bank, credited), computed on those lines only."""
+    totaux = services.totaux_des_lignes(lignes)
+    return (
+        f"{totaux['nombre']} virement(s) ; envoyé par la banque : {euros(totaux['envoye'])} ; "
+        f"crédité sur le compte nominatif : {euros(totaux['credite'])}"
+    )
+
+
 def references_visibles(utilisateur, releves) -> dict[int, set[str] | None]:
     """For each statement, the references of its transfers that `utilisateur` may see:
     those the transfers' own admin shows them (the régie that received it, or the
@@ -82,15 +93,13 @@ def resultat_verification(
     releve: ReleveProche, empreinte: str | None, visibles: set, references: set[str] | None
 ) -> dict:
     lignes = services.lignes_du_releve(releve, references)
-    nombre, total = services.totaux_des_lignes(lignes)
     return {
         "releve": releve,
+        "totaux": texte_totaux(lignes),
         "visible": releve.pk in visibles,
         "donnees_integres": bool(releve.donnees)
         and services.code_verification(releve.donnees) == releve.code_verification,
         "fichier_identique": None if empreinte is None else empreinte == releve.empreinte_fichier,
-        "nombre": nombre,
-        "total": total,
         "tout": references is None,
     }
 
@@ -99,7 +108,7 @@ def resultat_verification(
 class ReleveProcheAdmin(admin.ModelAdmin):
     change_list_template = "pecule/releves/admin_change_list.html"
     list_display = [
-        "pk",
+        "numero",
         "proche_nom",
         "perimetre",
         "statut",
@@ -108,7 +117,7 @@ class ReleveProcheAdmin(admin.ModelAdmin):
         "expire_le",
         "code",
         "nombre_virements_visibles",
-        "total_visible",
+        "total_envoye_visible",
     ]
     list_filter = ["statut"]
     list_select_related = ["proche", "detenu"]
@@ -127,8 +136,7 @@ class ReleveProcheAdmin(admin.ModelAdmin):
         "code",
         "code_verification",
         "empreinte_fichier",
-        "nombre_virements_visibles",
-        "total_visible",
+        "totaux_visibles",
         "liste_virements",
         "erreur",
     ]
@@ -179,6 +187,10 @@ class ReleveProcheAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="n°", ordering="pk")
+    def numero(self, obj):
+        return obj.pk
+
     @admin.display(description="proche", ordering="proche__fc_family_name")
     def proche_nom(self, obj):
         return f"{obj.proche.fc_given_name} {obj.proche.fc_family_name}".strip() or str(obj.proche)
@@ -202,13 +214,19 @@ class ReleveProcheAdmin(admin.ModelAdmin):
     def nombre_virements_visibles(self, obj):
         if obj.nombre_virements is None:
             return "–"
-        return services.totaux_des_lignes(self._lignes(obj))[0]
+        return services.totaux_des_lignes(self._lignes(obj))["nombre"]
 
-    @admin.display(description="total des virements")
-    def total_visible(self, obj):
+    @admin.display(description="envoyé par la banque")
+    def total_envoye_visible(self, obj):
         if obj.total is None:
             return "–"
-        return euros(services.totaux_des_lignes(self._lignes(obj))[1])
+        return euros(services.totaux_des_lignes(self._lignes(obj))["envoye"])
+
+    @admin.display(description="totaux")
+    def totaux_visibles(self, obj):
+        if not obj.donnees:
+            return "–"
+        return texte_totaux(self._lignes(obj))
 
     @admin.display(description="virements du relevé")
     def liste_virements(self, obj):
@@ -229,7 +247,7 @@ class ReleveProcheAdmin(admin.ModelAdmin):
                 "<tr><td>{}</td><td>{}</td><td>{} {} (écrou {})</td><td>{}</td><td>{}</td></tr>",
                 (
                     (
-                        ligne["date"][:16].replace("T", " "),
+                        f"{datetime.datetime.fromisoformat(ligne['date']):%d/%m/%Y %H:%M}",
                         ligne["reference"],
                         ligne["detenu"]["prenoms"],
                         ligne["detenu"]["nom"],

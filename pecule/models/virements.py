@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from regie.models import MONEY, STATUTS_ECHEC, Detenu, Ecriture, Etablissement, OrdreVirement
+from socle.formats import euros
 from socle.references import reference_lisible
 
 from ..fournisseurs.base import StatutPaiement
@@ -188,7 +189,7 @@ class Virement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} – {self.montant} €"
+        return f"{self.reference} – {euros(self.montant)}"
 
     @property
     def est_final(self) -> bool:

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 DUREE_HISTORIQUE = datetime.timedelta(days=183)
 RETENTION_PAR_DEFAUT_JOURS = 7
 RELEVES_PAR_JOUR = 20
-VERSION_DONNEES = 1
+# 2: one total per meaning (sent, credited) instead of a sum of every state.
+VERSION_DONNEES = 2
 TACHE_PRODUCTION = "pecule.releves.tasks.produire_releve"
 
 
@@ -59,9 +60,13 @@ def retention() -> datetime.timedelta:
 def periode_des_six_derniers_mois(
     fin: datetime.datetime | None = None,
 ) -> tuple[datetime.datetime, datetime.datetime]:
-    """The history's window: the 183 days up to `fin` (now by default)."""
+    """The history's window: the 183 days up to `fin` (now by default), counted on the
+    wall clock in Paris, so that it starts at the same local time it ends at even when
+    the clocks changed in between (23:30 in winter is not 00:30 in summer)."""
     fin = fin or timezone.now()
-    return fin - DUREE_HISTORIQUE, fin
+    local = timezone.localtime(fin)
+    debut = timezone.make_aware(local.replace(tzinfo=None) - DUREE_HISTORIQUE, local.tzinfo)
+    return debut, fin
 
 
 def virements_des_six_derniers_mois(
@@ -130,7 +135,6 @@ def donnees_releve(releve: ReleveProche) -> dict:
             par_etat.append(
                 {"etat": etat.value, "nombre": len(montants), "montant": f"{sum(montants):.2f}"}
             )
-    credite = sum((v.montant for v in virements if v.etat_proche == EtatProche.CREDITE), ZERO)
     return {
         "document": "releve_virements_proche",
         "version": VERSION_DONNEES,
@@ -148,11 +152,22 @@ def donnees_releve(releve: ReleveProche) -> dict:
         "virements": lignes,
         "totaux": {
             "nombre": len(virements),
-            "montant": f"{sum((v.montant for v in virements), ZERO):.2f}",
-            "credite": f"{credite:.2f}",
+            # One total per meaning, never refused or cancelled transfers added to sent ones.
+            "envoye": _total(v for v in virements if v.etat_proche in ETATS_ENVOYES),
+            "credite": _total(v for v in virements if v.etat_proche == EtatProche.CREDITE),
             "par_etat": par_etat,
         },
     }
+
+
+# What the relative's bank carried out: the money left their account (a transfer returned
+# by the régie came back to it afterwards; the table by state shows it).
+ETATS_ENVOYES = (EtatProche.CONFIRME, EtatProche.CREDITE, EtatProche.RETOURNE)
+
+
+def _total(virements) -> dict:
+    montants = [v.montant for v in virements]
+    return {"nombre": len(montants), "montant": f"{sum(montants, ZERO):.2f}"}
 
 
 def json_canonique(donnees: dict) -> bytes:
@@ -194,8 +209,18 @@ def lignes_du_releve(releve: ReleveProche, references: set[str] | None) -> list[
     return [ligne for ligne in lignes if ligne["reference"] in references]
 
 
-def totaux_des_lignes(lignes: list[dict]) -> tuple[int, Decimal]:
-    return len(lignes), sum((Decimal(ligne["montant"]) for ligne in lignes), ZERO)
+def totaux_des_lignes(lignes: list[dict]) -> dict:
+    """Count and totals of some of a statement's lines, one total per meaning as the
+    statement prints them: sent by the bank, credited on the account."""
+
+    def total(etats) -> Decimal:
+        return sum((Decimal(ligne["montant"]) for ligne in lignes if ligne["etat"] in etats), ZERO)
+
+    return {
+        "nombre": len(lignes),
+        "envoye": total({e.value for e in ETATS_ENVOYES}),
+        "credite": total({EtatProche.CREDITE.value}),
+    }
 
 
 # --- The PDF ----------------------------------------------------------------------------
@@ -204,6 +229,7 @@ def totaux_des_lignes(lignes: list[dict]) -> tuple[int, Decimal]:
 def _contexte_pdf(donnees: dict) -> dict:
     """The template's values, read back from the data that the code hashes."""
     libelles = dict(EtatProche.choices)
+    totaux = donnees["totaux"]
     return {
         "donnees": donnees,
         "debut": datetime.datetime.fromisoformat(donnees["periode"]["debut"]),
@@ -226,8 +252,8 @@ def _contexte_pdf(donnees: dict) -> dict:
             {**total, "montant": Decimal(total["montant"]), "libelle": libelles[total["etat"]]}
             for total in donnees["totaux"]["par_etat"]
         ],
-        "total": Decimal(donnees["totaux"]["montant"]),
-        "credite": Decimal(donnees["totaux"]["credite"]),
+        "envoye": {**totaux["envoye"], "montant": Decimal(totaux["envoye"]["montant"])},
+        "credite": {**totaux["credite"], "montant": Decimal(totaux["credite"]["montant"])},
     }
 
 
@@ -341,7 +367,7 @@ def produire(releve_id: int, *, emis_le: datetime.datetime | None = None) -> Rel
             releve.code_verification = code_verification(donnees)
             releve.empreinte_fichier = hashlib.sha256(pdf).hexdigest()
             releve.nombre_virements = donnees["totaux"]["nombre"]
-            releve.total = Decimal(donnees["totaux"]["montant"])
+            releve.total = Decimal(donnees["totaux"]["envoye"]["montant"])
             releve.pret_le = emis_le
             releve.expire_le = emis_le + retention()
             releve.save()

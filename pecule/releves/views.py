@@ -115,8 +115,13 @@ def demander(request):
     except services.ReleveImpossible as refus:
         messages.error(request, str(refus))
         return redirect("releves:index")
+    # The rendering is queued after the commit: where tasks run in process (the local
+    # run), it is already done, and the message says what the page shows.
+    releve.refresh_from_db()
     if releve.statut == StatutReleve.PRET:
         messages.success(request, "Votre relevé est prêt : vous pouvez le télécharger.")
+    elif releve.statut == StatutReleve.ERREUR:
+        messages.error(request, "La préparation du relevé a échoué. Demandez un nouveau relevé.")
     else:
         messages.info(
             request,

@@ -11,6 +11,8 @@ from django.utils import timezone
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
+from socle.formats import de, euros
+
 ZERO = Decimal("0.00")
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -303,7 +305,7 @@ class CompteNominatif(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Compte nominatif de {self.detenu}"
+        return f"Compte nominatif {de(str(self.detenu))}"
 
     @property
     def part_disponible_libre(self) -> Decimal:
@@ -332,7 +334,7 @@ class CompteurMensuel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.mois:02d}/{self.annee} : {self.cumul} €"
+        return f"{self.mois:02d}/{self.annee} : {euros(self.cumul)}"
 
 
 class Affectation(models.Model):

@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from socle.formats import euros
+
 from .comptes import MONEY, Detenu, Etablissement
 
 
@@ -113,7 +115,7 @@ class AutorisationD422(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"D.422 n° {self.pk} – {self.detenu} – {self.montant_autorise} €"
+        return f"D.422 n° {self.pk} – {self.detenu} – {euros(self.montant_autorise)}"
 
 
 class ActionD422(models.TextChoices):

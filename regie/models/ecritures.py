@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from socle.formats import euros
+
 from .comptes import MONEY, ZERO, CompteNominatif, Etablissement
 from .d422 import AutorisationD422
 
@@ -317,4 +319,4 @@ class PermissionSortie(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Permission du {self.date_sortie:%d/%m/%Y} – {self.montant_fixe} €"
+        return f"Permission du {self.date_sortie:%d/%m/%Y} – {euros(self.montant_fixe)}"

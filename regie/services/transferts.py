@@ -108,7 +108,7 @@ def transferer_detenu(
             compte,
             nature=NatureEcriture.TRANSFERT_ENTRANT,
             source=f"{reference}:entree",
-            motif=f"Solde reçu de {origine.nom}",
+            motif=f"Solde reçu d'un autre établissement ({origine.nom})",
             lignes=[
                 *_lignes_du_solde_transfere(sortie),
                 Ligne(Partie.CONTREPARTIE, -total, Contrepartie.ETABLISSEMENT),
@@ -141,7 +141,7 @@ def transferer_detenu(
         autorisation.etablissement = vers
         autorisation.save(update_fields=["etablissement"])
         _journal_d422(
-            autorisation, auteur, ActionD422.TRANSFERT, f"De {origine.nom} vers {vers.nom}"
+            autorisation, auteur, ActionD422.TRANSFERT, f"Transfert : {origine.nom} → {vers.nom}"
         )
     return sortie, entree
 

@@ -210,9 +210,14 @@ def test_virement_dans_le_navigateur(
     url_retour = reverse("pecule:retour", args=[virement.cle_idempotence])
     expect(page).to_have_url(f"{portail.url}{url_retour}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Retour de votre banque")
-    expect(page.locator("[data-etat]")).not_to_have_text("En attente de validation bancaire")
+    # What the bank said, and what « Confirmer » does (the régie's state comes after).
+    expect(page.get_by_role("heading", name="Votre banque a validé le virement")).to_be_visible()
+    expect(page.get_by_text("Dernière étape : confirmer")).to_be_visible()
     capturer(page, f"{prefixe}11-retour-de-la-banque")
     page.get_by_role("button", name="Confirmer").click()
+    # POST, then the confirmation's own address, which can be reopened.
+    url_confirmation = reverse("pecule:virement", args=[virement.cle_idempotence])
+    expect(page).to_have_url(f"{portail.url}{url_confirmation}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Votre virement")
     confirmation = page.get_by_role("status")
     expect(confirmation).to_contain_text("Votre virement a bien été confirmé")
@@ -353,7 +358,10 @@ def test_en_attente_puis_credite_par_la_notification(proche, banque):
     page = texte_html(proche.revenir(url))
     assert "En attente de validation bancaire" in page
     assert "Confirmer" in page
-    page = texte_html(proche.confirmer(virement))
+    reponse = proche.confirmer(virement)
+    assert reponse.status_code == 302
+    assert reponse["Location"] == reverse("pecule:virement", args=[virement.cle_idempotence])
+    page = texte_html(proche.get(reponse["Location"]))
     assert "Virement en attente de validation bancaire" in page
     assert "En attente de validation bancaire" in ligne_historique(
         proche.historique(), virement.reference

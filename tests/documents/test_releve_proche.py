@@ -105,16 +105,25 @@ def test_demande_production_et_telechargement(
         EtatProche.EXPIRE,
     }
 
-    # Totals are the sums of the transfers listed.
-    total = sum(v.montant for v in attendus)
-    credite = sum(v.montant for v in attendus if v.etat_proche == EtatProche.CREDITE)
-    assert f"Total des virements listés {len(attendus)} {normaliser(euros(total))}" in texte
-    assert f"Total crédité sur le compte nominatif : {normaliser(euros(credite))}" in texte
+    # One total per meaning: what the bank sent, what was credited; refused, cancelled,
+    # expired and pending transfers are in neither, and never added to them.
+    envoyes = [
+        v
+        for v in attendus
+        if v.etat_proche in (EtatProche.CONFIRME, EtatProche.CREDITE, EtatProche.RETOURNE)
+    ]
+    credites = [v for v in attendus if v.etat_proche == EtatProche.CREDITE]
+    envoye = sum(v.montant for v in envoyes)
+    credite = sum(v.montant for v in credites)
+    assert envoye < sum(v.montant for v in attendus)
+    assert f"Envoyé par votre banque {len(envoyes)} {normaliser(euros(envoye))}" in texte
+    assert f"Crédité sur le compte nominatif {len(credites)} {normaliser(euros(credite))}" in texte
+    assert "Total des virements listés" not in texte
     for etat_proche in {v.etat_proche for v in attendus}:
         du_etat = [v for v in attendus if v.etat_proche == etat_proche]
         somme = normaliser(euros(sum(v.montant for v in du_etat)))
         assert f"{etat_proche.label} {len(du_etat)} {somme}" in texte
-    assert releve.nombre_virements == len(attendus) and releve.total == total
+    assert releve.nombre_virements == len(attendus) and releve.total == envoye
 
 
 def test_releve_pour_une_seule_personne(
@@ -225,9 +234,13 @@ def test_historique_html_et_pdf_listent_les_memes_virements(
     monde = virements_du_proche
     releve = demander(client, monde["proche"], django_capture_on_commit_callbacks)
     html = client.get(reverse("pecule:historique")).content.decode()
+    # The page shows the same transfers twice: a table, and a list for phones.
+    tableau = html.split('id="historique-tableau"', 1)[1].split("</table>", 1)[0]
+    liste = html.split('id="historique-liste"', 1)[1].split("</ul>", 1)[0]
+    assert REFERENCE.findall(tableau) == REFERENCE.findall(liste)[::2]
     # pypdf rebuilds spaces from glyph positions and may put one inside a reference.
     pdf = "".join(texte_pdf(telecharger(client, releve)).split())
-    assert REFERENCE.findall(html) == REFERENCE.findall(pdf)
+    assert REFERENCE.findall(tableau) == REFERENCE.findall(pdf)
     assert REFERENCE.findall(pdf) == [
         v.reference
         for v in services.virements_des_six_derniers_mois(monde["proche"], fin=releve.fin)
@@ -424,3 +437,40 @@ def test_releve_de_deux_prisons_limite_ligne_a_ligne(
     superutilisateur = UtilisateurFactory(is_superuser=True, is_staff=True)
     _liste, fiche, _verification = pages(superutilisateur)
     assert a_ici.reference in fiche and a_loin.reference in fiche and "163,45" in _liste
+
+
+@pytest.mark.parametrize(
+    "fin",
+    [
+        timezone.make_aware(datetime.datetime(2026, 12, 2, 23, 30)),  # winter: starts in summer
+        timezone.make_aware(datetime.datetime(2026, 5, 10, 0, 30)),  # summer: starts in winter
+    ],
+    ids=["fin-en-hiver", "fin-en-ete"],
+)
+def test_periode_a_la_meme_heure_de_paris_de_part_et_d_autre_d_un_changement_d_heure(fin):
+    """183 days on the wall clock in Paris: the window starts at the local time it ends
+    at, not one hour off because the clocks changed in between (UTC arithmetic)."""
+    debut, fin_ = services.periode_des_six_derniers_mois(fin)
+    debut, fin_ = timezone.localtime(debut), timezone.localtime(fin_)
+    assert (debut.hour, debut.minute) == (fin_.hour, fin_.minute)
+    assert fin_.date() - debut.date() == services.DUREE_HISTORIQUE
+    assert debut.utcoffset() != fin_.utcoffset()
+
+
+def test_la_periode_imprimee_est_en_heure_de_paris(
+    client, virements_du_proche, django_capture_on_commit_callbacks, time_machine
+):
+    time_machine.move_to(timezone.make_aware(datetime.datetime(2026, 12, 2, 23, 30)))
+    releve = demander(client, virements_du_proche["proche"], django_capture_on_commit_callbacks)
+    texte = texte_pdf(telecharger(client, releve))
+    assert "Du 02/06/2026 à 23:30 au 02/12/2026 à 23:30" in texte, texte[:800]
+
+
+def test_le_message_dit_ce_que_la_page_montre(transactional_db, client, virements_du_proche):
+    """Tasks in process (the local run): the statement is rendered when the request
+    commits, and the message says « prêt », never « en préparation » beside the link."""
+    client.force_login(virements_du_proche["proche"])
+    reponse = client.post(reverse("releves:demander"), {"detenu": ""}, follow=True)
+    page = reponse.content.decode()
+    assert "Votre relevé est prêt : vous pouvez le télécharger." in page
+    assert "en préparation" not in page

@@ -126,3 +126,20 @@ def permis_d_un_autre(detenu):
     return creer_permis_de_visite(
         detenu, "PV-2026-0077", "MARTIN", "Jean-Pierre", datetime.date(1975, 3, 14)
     )
+
+
+@pytest.fixture
+def banque_immediate(settings):
+    """A bank that approves at once (tests/navigateur/banque_immediate.py): « Réaliser le
+    virement » goes straight back to the portal's return page, the payment executed."""
+    from pecule import fournisseurs
+    from tests.navigateur.banque_immediate import BanqueImmediate
+
+    settings.PECULE_FOURNISSEURS = {
+        "immediate": {"CLASSE": "tests.navigateur.banque_immediate.BanqueImmediate"}
+    }
+    settings.PECULE_FOURNISSEUR_DEFAUT = "immediate"
+    fournisseurs.reinitialiser()
+    BanqueImmediate.vider()
+    yield BanqueImmediate
+    fournisseurs.reinitialiser()

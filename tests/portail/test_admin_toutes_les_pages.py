@@ -5,6 +5,7 @@ list, add form and change form, for a superuser and each role group, answers 200
 
 import contextlib
 import html
+import io
 import uuid
 
 import pytest
@@ -128,3 +129,54 @@ def test_aucune_page_d_un_agent_ne_montre_un_autre_etablissement(client, donnees
                 if interdit in page:
                     erreurs.append(f"{nom_utilisateur} ({code}) · {adresse} montre « {interdit} »")
     assert not erreurs, "\n".join(erreurs)
+
+
+# What a person reads on every page: no label without its accents, no internal code, no
+# amount with a decimal point, no « PK », no « de » before a vowel (issue 13, item 12).
+TEXTES_INTERDITS = [
+    r"\bDetenu",
+    r"\bEtablissement",
+    r"\bdetenu\b",
+    r"\betablissement\b",
+    r"\b(?:APRES|Apres|DETAILS|Details)\b",
+    r"\d\.\d\d\s?€",
+    r"\ba_crediter\b|\ba_traiter\b",
+    r"\bproche:\d+",
+    r"\b(?:Affichage|Modification|Ajout) de [aeiouyéèêhAEIOUYÉÈÊH]",
+    r"\bfc-[0-9a-f]{6}",
+]
+# Technical tables of other packages (django-axes) and the accounts' list, where the
+# login is the identifier: superusers only.
+PAGES_TECHNIQUES = ("axes", "comptes")
+
+
+def test_les_pages_de_l_admin_en_francais(client, donnees):
+    import re
+
+    call_command("donnees_demo_pecule", verbosity=0, stdout=io.StringIO())
+    fautes = []
+    for role, utilisateur in _utilisateurs():
+        if role not in ("superutilisateur", "Régisseur", "Chef d'établissement"):
+            continue
+        client.force_login(utilisateur)
+        pages = [("accueil", reverse("admin:index"))]
+        for modele in admin.site._registry:
+            if modele._meta.app_label not in PAGES_TECHNIQUES:
+                pages += [
+                    (modele.__name__, a)
+                    for page, a in _adresses(modele)
+                    if page in ("liste", "fiche")
+                ]
+        for nom, adresse in pages:
+            reponse = client.get(adresse)
+            if reponse.status_code != 200:
+                continue
+            contenu = reponse.content.decode()
+            if re.search(r">\s*PK\s*<", contenu, re.IGNORECASE):
+                fautes.append(f"{role} · {nom} · {adresse} : colonne « PK »")
+            texte = re.sub(r"<script.*?</script>|<[^>]*>", " ", contenu, flags=re.S)
+            for motif in TEXTES_INTERDITS:
+                for trouve in re.findall(rf".{{0,30}}(?:{motif}).{{0,20}}", texte):
+                    fautes.append(f"{role} · {nom} · {adresse} : « {trouve.strip()} »")
+        client.logout()
+    assert not fautes, "\n".join(sorted(set(fautes)))

@@ -162,3 +162,48 @@ def test_message_de_contact_trop_volumineux_refuse_413(client):
     assert reponse.status_code == 413
     assert "trop volumineux" in reponse.content.decode()
     assert MessageContact.objects.count() == 0
+
+
+# --- Error pages and the favicon (French whatever DEBUG says) --------------------------------
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "debug"])
+def test_page_non_trouvee_en_francais(client, settings, debug):
+    settings.DEBUG = debug
+    for url in ("/cette-page/nexiste-pas/", "/espace/pecule/releves/999/statut/x"):
+        reponse = client.get(url)
+        assert reponse.status_code == 404
+        html = reponse.content.decode().replace("&#x27;", "'")
+        assert "<title>Page non trouvée — Pécule · Portail des proches</title>" in html
+        assert "Page not found" not in html and "Not Found" not in html
+        # (django-csp leaves 404s without a policy when DEBUG is on.)
+        assert debug or "Content-Security-Policy" in reponse.headers
+    # A JSON 404 stays JSON; a missing slash is still redirected.
+    assert client.get("/contact").status_code == 301
+
+
+def test_page_non_trouvee_d_une_vue_en_mode_debug(client, settings):
+    """get_object_or_404 in a view: the French page too, not Django's technical one."""
+    settings.DEBUG = True
+    proche = Utilisateur.objects.create(username="fc-x", fc_sub="sub-x")
+    client.force_login(proche)
+    reponse = client.get("/espace/pecule/999999/")
+    assert reponse.status_code == 404
+    assert "Page non trouvée" in reponse.content.decode()
+
+
+def test_formulaire_expire_en_francais():
+    client = Client(enforce_csrf_checks=True)
+    reponse = client.post("/contact/", {"sujet": "x", "message": "y"})
+    assert reponse.status_code == 403
+    html = reponse.content.decode().replace("&#x27;", "'")
+    assert "Formulaire expiré" in html and "rien n'a été enregistré" in html
+    assert "Forbidden" not in html
+
+
+def test_favicon(client):
+    reponse = client.get("/favicon.ico")
+    assert reponse.status_code == 302
+    assert reponse["Location"].endswith("dsfr/dist/favicon/favicon.ico")
+    html = client.get("/").content.decode()
+    assert "dsfr/dist/favicon/favicon.svg" in html
