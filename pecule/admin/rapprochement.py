@@ -151,19 +151,21 @@ class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
 
     # --- Import ----------------------------------------------------------------------
 
-    def vue_importer(self, request):
+    def _vue_import(self, request, *, formulaire, importer, apres_import, contexte):
+        """An import page: the file and the establishment (among the user's), the
+        service's French refusal on the form, else its message and a redirection."""
         if not request.user.has_perm(PERMISSION_IMPORT):
             raise PermissionDenied
-        etablissements = etablissements_geres(request.user)
-        form = ImportReleveForm(
-            request.POST if request.method == "POST" else None,
-            request.FILES if request.method == "POST" else None,
-            etablissements=etablissements,
+        envoi = request.method == "POST"
+        form = formulaire(
+            request.POST if envoi else None,
+            request.FILES if envoi else None,
+            etablissements=etablissements_geres(request.user),
         )
-        if request.method == "POST" and form.is_valid():
+        if envoi and form.is_valid():
             fichier = form.cleaned_data["fichier"]
             try:
-                releve = services.importer_releve(
+                objet = importer(
                     etablissement=form.cleaned_data["etablissement"],
                     fichier=fichier.read(),
                     auteur=request.user,
@@ -172,75 +174,64 @@ class ReleveBancaireAdmin(PerimetreMixin, LectureSeuleMixin, admin.ModelAdmin):
             except ErreurMetier as exc:
                 form.add_error(None, exc.message)
             else:
-                resume = services.resume_releve(releve)
-                self.message_user(
-                    request,
-                    f"{releve} importé : {releve.lignes.count()} ligne(s), dont "
-                    f"{resume[StatutRapprochement.RAPPROCHEE]} rapprochée(s), "
-                    f"{resume[StatutRapprochement.MONTANT_DIFFERENT]} avec un montant "
-                    f"différent, {resume[StatutRapprochement.NON_RAPPROCHEE]} non "
-                    f"rapprochée(s) et {resume[StatutRapprochement.IGNOREE]} ignorée(s).",
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(url_releve(releve.pk))
+                message, niveau, adresse = apres_import(objet)
+                self.message_user(request, message, niveau)
+                return HttpResponseRedirect(adresse)
         return TemplateResponse(
             request,
             "admin/pecule/rapprochement/importer.html",
-            contexte_admin(self, request, title="Importer un relevé camt.053", form=form),
+            contexte_admin(self, request, form=form, **contexte),
+        )
+
+    def vue_importer(self, request):
+        def apres_import(releve):
+            resume = services.resume_releve(releve)
+            return (
+                f"{releve} importé : {releve.lignes.count()} ligne(s), dont "
+                f"{resume[StatutRapprochement.RAPPROCHEE]} rapprochée(s), "
+                f"{resume[StatutRapprochement.MONTANT_DIFFERENT]} avec un montant "
+                f"différent, {resume[StatutRapprochement.NON_RAPPROCHEE]} non "
+                f"rapprochée(s) et {resume[StatutRapprochement.IGNOREE]} ignorée(s).",
+                messages.SUCCESS,
+                url_releve(releve.pk),
+            )
+
+        return self._vue_import(
+            request,
+            formulaire=ImportReleveForm,
+            importer=services.importer_releve,
+            apres_import=apres_import,
+            contexte={"title": "Importer un relevé camt.053"},
         )
 
     def vue_importer_pain002(self, request):
-        if not request.user.has_perm(PERMISSION_IMPORT):
-            raise PermissionDenied
-        etablissements = etablissements_geres(request.user)
-        form = ImportRapportForm(
-            request.POST if request.method == "POST" else None,
-            request.FILES if request.method == "POST" else None,
-            etablissements=etablissements,
-        )
-        if request.method == "POST" and form.is_valid():
-            fichier = form.cleaned_data["fichier"]
-            try:
-                rapport = services.importer_rapport_pain002(
-                    etablissement=form.cleaned_data["etablissement"],
-                    fichier=fichier.read(),
-                    auteur=request.user,
-                    nom_fichier=fichier.name or "",
-                )
-            except ErreurMetier as exc:
-                form.add_error(None, exc.message)
-            else:
-                if rapport.nombre_rejets:
-                    self.message_user(
-                        request,
-                        f"{rapport} importé : {rapport.nombre_rejets} virement(s) rejeté(s) par "
-                        "la banque ; leur montant est remis en compte (ou le virement retourné "
-                        "revient dans la file « à traiter »). Vérifiez les coordonnées et "
-                        "émettez-les de nouveau.",
-                        messages.WARNING,
-                    )
-                else:
-                    self.message_user(
-                        request, f"{rapport} importé : aucun rejet.", messages.SUCCESS
-                    )
-                return HttpResponseRedirect(
-                    reverse("admin:regie_remise_change", args=[rapport.remise_id])
-                )
-        return TemplateResponse(
+        def apres_import(rapport):
+            adresse = reverse("admin:regie_remise_change", args=[rapport.remise_id])
+            if not rapport.nombre_rejets:
+                return f"{rapport} importé : aucun rejet.", messages.SUCCESS, adresse
+            return (
+                f"{rapport} importé : {rapport.nombre_rejets} virement(s) rejeté(s) par la "
+                "banque ; leur montant est remis en compte (ou le virement retourné revient "
+                "dans la file « à traiter »). Vérifiez les coordonnées et émettez-les de "
+                "nouveau.",
+                messages.WARNING,
+                adresse,
+            )
+
+        return self._vue_import(
             request,
-            "admin/pecule/rapprochement/importer.html",
-            contexte_admin(
-                self,
-                request,
-                title="Importer un compte rendu de remise (pain.002)",
-                form=form,
-                bouton="Importer le compte rendu",
-                id_formulaire="import-pain002-form",
-                introduction="Le compte rendu de la banque dit, pour chaque virement d'une "
+            formulaire=ImportRapportForm,
+            importer=services.importer_rapport_pain002,
+            apres_import=apres_import,
+            contexte={
+                "title": "Importer un compte rendu de remise (pain.002)",
+                "bouton": "Importer le compte rendu",
+                "id_formulaire": "import-pain002-form",
+                "introduction": "Le compte rendu de la banque dit, pour chaque virement d'une "
                 "remise transmise, s'il est accepté ou rejeté. Un virement rejeté est remis "
                 "en compte avec le motif de la banque ; un fichier qui cite une remise ou un "
                 "virement inconnu est refusé en entier.",
-            ),
+            },
         )
 
     # --- Reconciliation --------------------------------------------------------------

@@ -78,7 +78,9 @@ def virements_des_six_derniers_mois(
     virements = Virement.objects.filter(proche=proche, cree_le__gte=debut, cree_le__lte=fin)
     if detenu is not None:
         virements = virements.filter(detenu=detenu)
-    return virements.select_related("detenu", "etablissement").order_by("-cree_le", "-pk")
+    return virements.select_related("detenu", "etablissement", "ordre_retour").order_by(
+        "-cree_le", "-pk"
+    )
 
 
 def detenus_du_proche(proche) -> QuerySet[Detenu]:

@@ -287,6 +287,45 @@ def test_depense_d422_du_proche(
     etapes.verifier("39-historique-depense-d422")
 
 
+def test_virement_retourne_dans_l_historique(page, etapes, portail, franceconnect, monde, profil):
+    """Item 7: a returned transfer says why (the régisseur's reason) and the day the
+    régie's bank sent the money back (its payment order executed), on both screens."""
+    from pecule.models import StatutRegie
+    from pecule.services import retourner_virement
+    from regie import services as regie
+    from tests.factories import IBAN_PROCHE
+
+    angela, permis = monde["angela"], monde["permis"]
+    assert _virement_execute(angela, permis, "300.00", "r-1").statut_regie == StatutRegie.CREDITE
+    assert _virement_execute(angela, permis, "250.00", "r-2").statut_regie == StatutRegie.CREDITE
+    retenu = _virement_execute(angela, permis, "120.00", "r-3")  # above her 600 € a month
+    assert retenu.statut_regie == StatutRegie.A_TRAITER
+    retenu = retourner_virement(
+        virement=retenu,
+        auteur=monde["regisseur"],
+        motif="Plafond mensuel de l'établissement atteint",
+        iban=IBAN_PROCHE,
+        titulaire="Angela DUBOIS",
+    )
+    regie.valider_ordre(ordre=retenu.ordre_retour, auteur=monde["chef"])
+    remise = regie.constituer_remise(
+        etablissement=monde["etablissement"], auteur=monde["regisseur"]
+    )
+    regie.transmettre_remise(remise=remise, auteur=monde["regisseur"])
+    jour = timezone.localdate()
+    regie.constater_execution(
+        ordre=retenu.ordre_retour, date_execution=jour, auteur_systeme="relevé bancaire"
+    )
+
+    se_connecter(page, portail.url, franceconnect.identites["test"])
+    page.goto("/espace/pecule/historique/")
+    liste = "#historique-liste" if profil == MOBILE else "#historique-tableau"
+    ligne = page.locator(liste).locator(".pecule-retour")
+    expect(ligne).to_contain_text("Motif du retour : Plafond mensuel de l'établissement atteint")
+    expect(ligne).to_contain_text(f"Renvoyé sur votre compte bancaire le {jour:%d/%m/%Y}.")
+    etapes.verifier("40-historique-virement-retourne")
+
+
 def test_pages_d_erreur_et_icone(page, etapes, portail, settings):
     """Item 8: the page not found in French even with DEBUG on, and the icon."""
     settings.DEBUG = True

@@ -279,3 +279,43 @@ def test_le_compte_montre_ses_ordres(client, a):
     client.force_login(a["regisseur"])
     page = texte(client.get(url("comptenominatif_change", a["compte"].pk)))
     assert 'id="ordres-virement"' in page and a["ordre"].reference in page
+
+
+def test_a_faire_des_sorties_de_fonds(client, a, b):
+    """The home page's « À faire » counts what waits in the user's own establishment only:
+    orders to validate (never one the user prepared: four eyes), remittances to download,
+    proposed changes of the régie's account (never the user's own proposal)."""
+    from django.contrib.auth.models import Group
+
+    # A chef who is also régisseur prepares one order: not his to validate.
+    chef = a["chef"]
+    chef.groups.add(Group.objects.get(name="Régisseur"))
+    chef = type(chef).objects.get(pk=chef.pk)
+    services.debiter_part_disponible(
+        compte=a["compte"],
+        montant=D("5.00"),
+        nature=NatureEcriture.VIREMENT_SORTANT,
+        source="envoi-du-chef",
+        motif="Envoi préparé par le chef",
+        auteur=chef,
+        beneficiaire="Mme MÈRE",
+        iban=IBAN_PROCHE,
+    )
+
+    def a_faire(utilisateur):
+        client.force_login(utilisateur)
+        page = texte(client.get(reverse("admin:index")))
+        debut = page.index('id="a-faire"')
+        return " ".join(page[debut : page.index("</ul>", debut)].split())
+
+    page_chef = a_faire(chef)
+    # Two orders prepared in A, one by the chef: one for him to validate; B's are not his.
+    assert "<strong>1</strong> ordre de virement à valider ou refuser" in page_chef
+    assert "<strong>1</strong> remise à transmettre" in page_chef
+    assert "<strong>1</strong> changement du compte bancaire de la régie à approuver" in page_chef
+    regisseur = a_faire(a["regisseur"])
+    assert "<strong>1</strong> remise à transmettre" in regisseur
+    assert "à valider ou refuser" not in regisseur  # no right to validate
+    assert "compte bancaire de la régie" not in regisseur  # his own proposal
+    services.valider_ordre(ordre=a["ordre"], auteur=chef)
+    assert "<strong>1</strong> ordre validé à mettre dans une remise" in a_faire(a["regisseur"])

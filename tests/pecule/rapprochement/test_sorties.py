@@ -206,6 +206,37 @@ def test_le_proche_est_prevenu_quand_le_retour_est_paye(etab, regisseur, chef, f
     assert virement.etat_proche == EtatProche.RETOURNE
 
 
+def test_l_historique_du_proche_dit_pourquoi_et_quand_l_argent_est_revenu(
+    client, etab, regisseur, chef, fournisseur_memoire
+):
+    """Issue 13 item 7: a returned transfer says why (the régisseur's reason) and, once the
+    régie's bank executed the return, the day the money was sent back; before that, that
+    the return is on its way (never a date the bank has not given)."""
+    from django.urls import reverse
+
+    virement = fabriques.virement(etab, "60.00")
+    virement.statut_regie = "a_traiter"
+    virement.save(update_fields=["statut_regie"])
+    virement = pecule_services.retourner_virement(
+        virement=virement, auteur=regisseur, motif="Permis retiré", iban=IBAN_PROCHE
+    )
+    client.force_login(virement.proche)
+
+    def page():
+        return client.get(reverse("pecule:historique")).content.decode()
+
+    avant = page()
+    assert "Motif du retour : Permis retiré" in avant
+    assert "Renvoi en cours" in avant and "Renvoyé sur votre compte bancaire" not in avant
+    regie.valider_ordre(ordre=virement.ordre_retour, auteur=chef)
+    remise = regie.constituer_remise(etablissement=etab, auteur=regisseur)
+    regie.transmettre_remise(remise=remise, auteur=regisseur)
+    importer(etab, regisseur, [debit_ordre("60.00", e2e=virement.ordre_retour.reference)])
+    apres = page()
+    assert f"Renvoyé sur votre compte bancaire le {JOUR:%d/%m/%Y}" in apres
+    assert "Renvoi en cours" not in apres
+
+
 # --- pain.002 ----------------------------------------------------------------------------
 
 
