@@ -90,7 +90,7 @@ def reserver_lot(limite: int) -> list[Prise]:
     verrou = (
         " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     )
-    return _prises(
+    prises = _prises(
         f"UPDATE {TABLE} SET tentatives = tentatives + 1, reservee_jusqu_au = %s "  # noqa: S608
         f"WHERE id IN (SELECT id FROM {TABLE} "
         "WHERE traitee_le IS NULL AND abandonnee_le IS NULL "
@@ -100,6 +100,7 @@ def reserver_lot(limite: int) -> list[Prise]:
         "RETURNING id, fournisseur, corps, tentatives",
         [maintenant + BAIL_LOT, maintenant, maintenant - ECART_TACHE, limite],
     )
+    return sorted(prises, key=lambda prise: prise.pk)  # RETURNING keeps no order: oldest first
 
 
 # --- Provider calls, concurrent -------------------------------------------------------
