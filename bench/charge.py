@@ -69,7 +69,7 @@ async def _une(hote: str, port: int, brut: bytes, delai: float) -> int:
         ecrivain.close()
 
 
-async def _charger(hote, port, requetes, concurrence, debit, delai) -> Resultat:
+async def _charger(hote, port, requetes, concurrence, debit, delai, pause) -> Resultat:
     resultat = Resultat()
     file = iter(enumerate(requetes))
     depart = time.monotonic()
@@ -87,6 +87,8 @@ async def _charger(hote, port, requetes, concurrence, debit, delai) -> Resultat:
             except (TimeoutError, OSError, ValueError, IndexError):
                 statut = 0
             resultat.reponses.append((rang, envoi, time.time(), statut))
+            if pause:  # a person reading the page before the next one
+                await asyncio.sleep(pause)
 
     await asyncio.gather(*(client() for _ in range(concurrence)))
     resultat.fin = time.time()
@@ -101,6 +103,8 @@ def charger(
     concurrence: int = 16,
     debit: float = 0,
     delai: float = 30,
+    pause: float = 0,
 ) -> Resultat:
-    """Send every request, `concurrence` at a time (paced at `debit`/s when given)."""
-    return asyncio.run(_charger(hote, port, requetes, concurrence, debit, delai))
+    """Send every request, `concurrence` at a time (paced at `debit`/s when given; each
+    client waits `pause` seconds after each answer: a user's reading time)."""
+    return asyncio.run(_charger(hote, port, requetes, concurrence, debit, delai, pause))

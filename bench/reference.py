@@ -1,4 +1,4 @@
-"""The reference of the notification benchmark: the floor of the endpoint's work on the
+"""The references of the benchmarks served by gunicorn. For the notifications: the floor of the endpoint's work on the
 same gunicorn, the same middleware and the same database connection settings. It checks
 the sandbox's HMAC signature exactly as the endpoint does (`verify_notification`) and
 writes the body in one INSERT into a table of its own, nothing else: no parsing, no
@@ -34,7 +34,16 @@ def reference(request):
     return HttpResponse(b'{"recu": 1}', content_type="application/json")
 
 
+def vide(request):
+    """The history benchmark's reference: a bare Django view through the same middleware."""
+    return HttpResponse(b"ok", content_type="text/plain")
+
+
 def urls():
     from portail.urls import urlpatterns
 
-    return [path("__bench__/reference/", reference), *urlpatterns]
+    return [
+        path("__bench__/reference/", reference),
+        path("__bench__/vide/", vide),
+        *urlpatterns,
+    ]
