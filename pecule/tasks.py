@@ -42,9 +42,11 @@ def traiter_notification(notification_id: int) -> None:
     Transient provider errors are retried with back-off; a permanent one is recorded on
     the row, which is then left for a person (never re-queued forever). Then, while at
     it, process a batch of the other waiting rows (`services.boite`): under a backlog the
-    tasks queued for those rows find them done and return at once."""
+    tasks queued for those rows find them done or reserved, and take a batch of their own
+    (the worker's processes then credit side by side)."""
     prise = boite.prendre(notification_id)
-    if prise is None:  # processed, abandoned, or reserved by a batch
+    if prise is None:  # processed, abandoned, or reserved by a batch: help with the rest
+        boite.traiter_lot()
         return
     try:
         boite.traiter_une(prise)
