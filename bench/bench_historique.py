@@ -1,7 +1,7 @@
 """Benchmark of the relatives' history page under load, against a bare view.
 
     .venv/bin/python bench/bench_historique.py [--utilisateurs 50] [--virements 30]
-                                               [--requetes 1500] [--reflexion 1] [--tours 3]
+                                               [--requetes 1000] [--reflexion 1] [--tours 3]
 
 Not a test. Setup (not measured): the benchmark database (its name must contain "bench")
 is dropped, created and migrated; `--utilisateurs` relatives, each with a detainee, a
@@ -53,7 +53,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--utilisateurs", type=int, default=50, help="proches simultanés")
     parser.add_argument("--virements", type=int, default=30, help="virements par proche")
-    parser.add_argument("--requetes", type=int, default=1500, help="requêtes par tour et par page")
+    parser.add_argument("--requetes", type=int, default=1000, help="requêtes par tour et par page")
     parser.add_argument(
         "--reflexion", type=float, default=1.0, help="secondes de lecture entre deux pages"
     )

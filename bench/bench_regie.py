@@ -1,7 +1,7 @@
 """Benchmark of the receipt path of the régie on PostgreSQL, against pgbench on the same
 server in the same run.
 
-    .venv/bin/python bench/bench_regie.py [--receipts 10000] [--workers 1,2] [--tours 3]
+    .venv/bin/python bench/bench_regie.py [--receipts 5000] [--workers 1,2] [--tours 3]
 
 For each number of worker processes, `--tours` interleaved rounds of: empty the régie
 tables, create the accounts with a balance carried over (bulk, outside the measure), then
@@ -99,7 +99,7 @@ ORDER BY m.compte_id
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--receipts", type=int, default=10000, help="nombre de recettes")
+    parser.add_argument("--receipts", type=int, default=5000, help="nombre de recettes")
     parser.add_argument("--tours", type=int, default=3, help="tours entrelacés (recettes, pgbench)")
     parser.add_argument(
         "--pgbench-secondes", type=int, default=10, help="durée de chaque mesure pgbench"
