@@ -17,7 +17,9 @@ Not a test. It starts, on 127.0.0.1 (ports from --port, 9310 by default):
 1. The endpoint against its reference, three rounds interleaved (endpoint, reference,
    endpoint, …), the worker not started: `--requetes` signed notifications (distinct
    event ids) POSTed by `--clients` concurrent connections (bench/charge.py) to each; the
-   accepted requests per second of each and their ratio, per round and the median.
+   accepted requests per second of each and their ratio, per round and the median. A
+   third column, the reference plus the task queued to Redis as the endpoint does,
+   shows how much of the gap is the broker.
 2. End to end: the worker started, one notification per transfer POSTed (at free rate,
    or `--debit` per second); the benchmark polls the database until every transfer is
    credited, then prints the transfers credited per second, the latency from the POST to
@@ -68,6 +70,7 @@ IBAN_REGIE = "FR7630006000011234567890189"
 GRAINE = 20261122
 CHEMIN = "/paiements/notifications/sandbox/"
 CHEMIN_REFERENCE = "/__bench__/reference/"
+CHEMIN_REFERENCE_PUBLIEE = "/__bench__/reference-publiee/"
 
 
 def arguments() -> argparse.Namespace:
@@ -496,10 +499,17 @@ def mesurer_point_d_entree(gunicorn, args) -> list[tuple[float, float]]:
         f"{args.gunicorn} processus, DATABASE_CONN_MAX_AGE={args.conn_max_age}",
         flush=True,
     )
-    print("tour | point d'entrée (req/s) | référence (req/s) | rapport | p99 point d'entrée (ms)")
+    print(
+        "tour | point d'entrée (req/s) | référence (req/s) | rapport | p99 point d'entrée (ms) "
+        "| référence + mise en file (req/s) | rapport"
+    )
     for tour in range(1, args.tours + 1):
         mesures = {}
-        for cote, chemin in (("point", CHEMIN), ("reference", CHEMIN_REFERENCE)):
+        for cote, chemin in (
+            ("point", CHEMIN),
+            ("reference", CHEMIN_REFERENCE),
+            ("publiee", CHEMIN_REFERENCE_PUBLIEE),
+        ):
             requetes = requetes_signees(chemin, corps_synthetiques(args.requetes, tour, cote), hote)
             resultat = charger("127.0.0.1", gunicorn.port, requetes, concurrence=args.clients)
             if resultat.reussies() != len(requetes):
@@ -509,11 +519,13 @@ def mesurer_point_d_entree(gunicorn, args) -> list[tuple[float, float]]:
                 )
             mesures[cote] = resultat
         point, reference = mesures["point"].par_seconde(), mesures["reference"].par_seconde()
+        publiee = mesures["publiee"].par_seconde()
         paires.append((point, reference))
         p99 = centile(mesures["point"].latences(), 99) * 1000
         print(
             f"{tour} | {nombre_fr(point)} | {nombre_fr(reference)} | "
-            f"{nombre_fr(point / reference, 2)}× | {nombre_fr(p99, 1)}",
+            f"{nombre_fr(point / reference, 2)}× | {nombre_fr(p99, 1)} | {nombre_fr(publiee)} | "
+            f"{nombre_fr(point / publiee, 2)}×",
             flush=True,
         )
     rapports = sorted(point / reference for point, reference in paires)

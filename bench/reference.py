@@ -34,6 +34,19 @@ def reference(request):
     return HttpResponse(b'{"recu": 1}', content_type="application/json")
 
 
+@csrf_exempt
+@require_POST
+def reference_publiee(request):
+    """The reference, and the task queued to the broker as the endpoint does after its
+    commit (the worker is not running while the endpoint is measured)."""
+    from socle.taches import publier
+
+    reponse = reference(request)
+    if reponse.status_code == 200:
+        publier("pecule.tasks.traiter_notification", 0)
+    return reponse
+
+
 def vide(request):
     """The history benchmark's reference: a bare Django view through the same middleware."""
     return HttpResponse(b"ok", content_type="text/plain")
@@ -44,6 +57,7 @@ def urls():
 
     return [
         path("__bench__/reference/", reference),
+        path("__bench__/reference-publiee/", reference_publiee),
         path("__bench__/vide/", vide),
         *urlpatterns,
     ]
