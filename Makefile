@@ -2,7 +2,7 @@
 #   make run    set up and run the portal (SQLite, tasks in process, demo data)
 #   make test   install what the machine lacks, set up and run the whole test suite
 #               (PostgreSQL and Redis on 127.0.0.1)
-#   make bench  run the benchmarks (PostgreSQL)
+#   make bench  run the benchmarks, each beside its reference (PostgreSQL, Redis)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -57,10 +57,18 @@ lock: install
 docker:
 	bash scripts/ci-docker.sh
 
+# Each benchmark prints its reference beside it (pgbench, a reference view on the same
+# gunicorn, a plain WeasyPrint table) and the ratio; bench/README.md has the figures.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/pecule_bench
 bench: install
-	$(PY) bench/bench_regie.py
-	$(PY) bench/bench_documents.py
-	$(PY) bench/bench_notifications.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/bench_regie.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/bench_documents.py
+	DATABASE_URL=$(BENCH_DATABASE_URL)_notifications $(PY) bench/bench_notifications.py
+	DATABASE_URL=$(BENCH_DATABASE_URL)_notifications $(PY) bench/bench_notifications.py \
+		--requetes 0 --notifications 1200 --debit 20
+	DATABASE_URL=$(BENCH_DATABASE_URL)_notifications $(PY) bench/bench_notifications.py \
+		--requetes 0 --latence-ms 150
+	DATABASE_URL=$(BENCH_DATABASE_URL)_historique $(PY) bench/bench_historique.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -1,30 +1,35 @@
-"""Benchmark of the payment notifications, end to end, on the real processes.
+"""Benchmark of the payment notifications: the endpoint against its reference, then end
+to end, on the real processes.
 
-    .venv/bin/python bench/bench_notifications.py [--notifications 5000] [--clients 8]
+    .venv/bin/python bench/bench_notifications.py [--notifications 3000] [--latence-ms 150]
 
-Not a test. It starts, on 127.0.0.1:
+Not a test. It starts, on 127.0.0.1 (ports from --port, 9310 by default):
 - the sandbox bank process (`python -m sandbox`, its own SQLite file), in which it creates
   one payment per transfer and forces them all EXECUTED, its notifications all dropped
   (switch `drop_ratio=1`): the benchmark delivers them itself, signed with the shared
-  secret, exactly as the bank would;
-- the portal under gunicorn (`portail.wsgi`, 3 sync workers), DATABASE_URL = the benchmark
-  database, CELERY_BROKER_URL = Redis index 8;
+  secret, exactly as the bank would; `--latence-ms` adds that much to each `get_payment`
+  (switch `latence_get_payment_ms`, a real provider's round trip);
+- the portal under gunicorn (`portail.wsgi`, 3 sync workers, DATABASE_CONN_MAX_AGE as in
+  production), with one more URL, the reference view (`bench/reference.py`: the same
+  HMAC check, then one INSERT of the body, nothing else);
 - one Celery worker (prefork, 2 processes) on the same database and Redis.
+
+1. The endpoint against its reference, three rounds interleaved (endpoint, reference,
+   endpoint, …), the worker not started: `--requetes` signed notifications (distinct
+   event ids) POSTed by `--clients` concurrent connections (bench/charge.py) to each; the
+   accepted requests per second of each and their ratio, per round and the median. A
+   third column, the reference plus the task queued to Redis as the endpoint does,
+   shows how much of the gap is the broker.
+2. End to end: the worker started, one notification per transfer POSTed (at free rate,
+   or `--debit` per second); the benchmark polls the database until every transfer is
+   credited, then prints the transfers credited per second, the latency from the POST to
+   the credit (p50/p99; the credit's time is its history step, written in the crediting
+   transaction), and consistency checks (one entry per transfer, amounts).
 
 Setup (not measured): the benchmark database is dropped and created again (its name must
 contain "bench"), migrated, then one establishment, the detainees with their accounts (each
 with a balance carried over: the ledger is not empty), one relative per detainee with a
 registered permit, and the transfers (awaiting the bank) are bulk-created; ANALYZE.
-
-Measured: the signed notifications (one per transfer, in random order) are POSTed by
-`--clients` threads to POST /paiements/notifications/sandbox/; the real endpoint verifies,
-stores, queues after commit; the real worker asks the sandbox for the payment, applies the
-state machine and credits the compte nominatif (répartition, ledger, outbox), each in its
-transaction. The benchmark polls the database until every transfer is credited (or the
-deadline passes), then prints: notifications accepted per second at the endpoint,
-transfers credited per second end to end, latency from the notification's POST to the
-credit (p50/p99; the credit's time is its history entry, written in the crediting
-transaction), the POST latency, and consistency checks (one entry per transfer, amounts).
 
 Everything is bounded (timeouts on every wait and request, a global deadline) and every
 process it starts is stopped on exit, also on Ctrl-C.
@@ -35,14 +40,13 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime
-import math
 import os
 import platform
 import random
 import secrets
 import shutil
 import signal
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,27 +69,49 @@ SECRET = secrets.token_hex(16)  # shared by the sandbox and the portal for this 
 IBAN_REGIE = "FR7630006000011234567890189"
 GRAINE = 20261122
 CHEMIN = "/paiements/notifications/sandbox/"
+CHEMIN_REFERENCE = "/__bench__/reference/"
+CHEMIN_REFERENCE_PUBLIEE = "/__bench__/reference-publiee/"
 
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--notifications", type=int, default=5000, help="transferts notifiés")
+    parser.add_argument("--notifications", type=int, default=3000, help="transferts notifiés")
     parser.add_argument("--detenus", type=int, default=1000, help="personnes détenues")
-    parser.add_argument("--clients", type=int, default=8, help="fils qui envoient les POST")
+    parser.add_argument(
+        "--clients", type=int, default=16, help="connexions simultanées qui envoient les POST"
+    )
     parser.add_argument("--gunicorn", type=int, default=3, help="processus gunicorn")
     parser.add_argument("--celery", type=int, default=2, help="processus du worker Celery")
     parser.add_argument(
         "--debit",
         type=float,
         default=0,
-        help="notifications envoyées par seconde (0 : aussi vite que les clients le peuvent)",
+        help="notifications envoyées par seconde, de bout en bout (0 : aussi vite que possible)",
     )
+    parser.add_argument(
+        "--latence-ms",
+        type=float,
+        default=0,
+        help="latence ajoutée à chaque get_payment de la sandbox, en millisecondes",
+    )
+    parser.add_argument(
+        "--requetes",
+        type=int,
+        default=2000,
+        help="POST par tour de la mesure du point d'entrée et de sa référence (0 : sans)",
+    )
+    parser.add_argument("--tours", type=int, default=3, help="tours entrelacés")
     parser.add_argument(
         "--conn-max-age",
         type=int,
-        default=0,
-        help="DATABASE_CONN_MAX_AGE de gunicorn et du worker (0, le défaut des réglages : "
-        "une connexion par requête ou tâche)",
+        default=600,
+        help="DATABASE_CONN_MAX_AGE de gunicorn et du worker (600 : comme en production)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=9310, help="port de gunicorn (la sandbox prend le suivant)"
+    )
+    parser.add_argument(
+        "--sans-bout-en-bout", action="store_true", help="mesurer seulement le point d'entrée"
     )
     parser.add_argument(
         "--delai-max", type=float, default=900, help="délai maximal de la mesure, en secondes"
@@ -96,7 +122,10 @@ def arguments() -> argparse.Namespace:
         help="accepter une base dont le nom ne contient pas « bench » (elle sera recréée)",
     )
     args = parser.parse_args()
-    if min(args.notifications, args.detenus, args.clients, args.gunicorn, args.celery) < 1:
+    if (
+        min(args.notifications, args.detenus, args.clients, args.gunicorn, args.celery, args.tours)
+        < 1
+    ):
         parser.error("les nombres doivent être strictement positifs")
     return args
 
@@ -359,15 +388,9 @@ def corps_executes(banque) -> dict[str, bytes]:
 # --- Processes --------------------------------------------------------------------------
 
 
-def port_libre() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Gunicorn:
-    def __init__(self, env: dict, processus: int, journal: Path):
-        self.port = port_libre()
+    def __init__(self, env: dict, processus: int, journal: Path, port: int):
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
         self.chemin_journal = journal
         self.journal = journal.open("wb")
@@ -425,53 +448,94 @@ class Gunicorn:
 # --- Measure ----------------------------------------------------------------------------
 
 
-def envoyer(url: str, corps: list[tuple[str, bytes]], clients: int, secret: str, debit: float):
-    """POST every notification, each signed just before, from `clients` threads (the i-th
-    not before `i / debit` seconds when `debit` is set). Returns {payment id: (sent at,
-    answered at, HTTP status)} (wall-clock times)."""
-    import requests
-
+def requetes_signees(chemin: str, corps: list[bytes], hote: str) -> list[bytes]:
+    """The POSTs of `corps`, each signed now (a signature is valid for 5 minutes)."""
+    from bench.charge import requete
     from tests.fiabilite.outils import signature
 
-    resultats: dict[str, tuple[float, float, int]] = {}
-    verrou = threading.Lock()
-    suivant = iter(enumerate(corps))
-    depart = time.monotonic()
+    return [
+        requete(
+            "POST",
+            chemin,
+            hote=hote,
+            corps=contenu,
+            entetes={
+                "Content-Type": "application/json",
+                "Pecule-Signature": signature(contenu, SECRET),
+            },
+        )
+        for contenu in corps
+    ]
 
-    def client():
-        with requests.Session() as session:
-            while True:
-                with verrou:
-                    element = next(suivant, None)
-                if element is None:
-                    return
-                rang, (identifiant, contenu) = element
-                if debit:
-                    attente = depart + rang / debit - time.monotonic()
-                    if attente > 0:
-                        time.sleep(attente)
-                envoye = time.time()
-                try:
-                    code = session.post(
-                        url,
-                        data=contenu,
-                        headers={
-                            "Content-Type": "application/json",
-                            "Pecule-Signature": signature(contenu, secret),
-                        },
-                        timeout=30,
-                    ).status_code
-                except requests.RequestException:
-                    code = 0
-                with verrou:
-                    resultats[identifiant] = (envoye, time.time(), code)
 
-    fils = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for fil in fils:
-        fil.start()
-    for fil in fils:
-        fil.join(timeout=600)
-    return resultats
+def corps_synthetiques(nombre: int, tour: int, cote: str) -> list[bytes]:
+    """Notifications as the sandbox writes them, with distinct event ids (the endpoint
+    stores each): the payments need not exist, the endpoint does not look them up."""
+    import json
+
+    return [
+        json.dumps(
+            {
+                "id_evenement": f"bench-{cote}-{tour}-{i}",
+                "type": "paiement.statut",
+                "paiement": {"id": f"sbx-bench-{i}", "statut": "EXECUTED"},
+                "survenu_le": "2026-07-01T00:30:00+02:00",
+            }
+        ).encode()
+        for i in range(nombre)
+    ]
+
+
+def mesurer_point_d_entree(gunicorn, args) -> list[tuple[float, float]]:
+    """Interleaved rounds: the endpoint, then its reference, `args.tours` times; prints
+    each round's accepted requests per second and the ratio. Returns the pairs."""
+    from bench.charge import charger
+
+    hote = f"127.0.0.1:{gunicorn.port}"
+    paires = []
+    print(
+        f"\n1. Point d'entrée et référence (HMAC + un INSERT), {args.tours} tours entrelacés de "
+        f"{args.requetes} POST, {args.clients} connexions simultanées, gunicorn "
+        f"{args.gunicorn} processus, DATABASE_CONN_MAX_AGE={args.conn_max_age}",
+        flush=True,
+    )
+    print(
+        "tour | point d'entrée (req/s) | référence (req/s) | rapport | p99 point d'entrée (ms) "
+        "| référence + mise en file (req/s) | rapport"
+    )
+    for tour in range(1, args.tours + 1):
+        mesures = {}
+        for cote, chemin in (
+            ("point", CHEMIN),
+            ("reference", CHEMIN_REFERENCE),
+            ("publiee", CHEMIN_REFERENCE_PUBLIEE),
+        ):
+            requetes = requetes_signees(chemin, corps_synthetiques(args.requetes, tour, cote), hote)
+            resultat = charger("127.0.0.1", gunicorn.port, requetes, concurrence=args.clients)
+            if resultat.reussies() != len(requetes):
+                raise SystemExit(
+                    f"{cote} : {len(requetes) - resultat.reussies()} POST refusés ou perdus "
+                    f"(statuts {sorted({r[3] for r in resultat.reponses})})"
+                )
+            mesures[cote] = resultat
+        point, reference = mesures["point"].par_seconde(), mesures["reference"].par_seconde()
+        publiee = mesures["publiee"].par_seconde()
+        paires.append((point, reference))
+        p99 = centile(mesures["point"].latences(), 99) * 1000
+        print(
+            f"{tour} | {nombre_fr(point)} | {nombre_fr(reference)} | "
+            f"{nombre_fr(point / reference, 2)}× | {nombre_fr(p99, 1)} | {nombre_fr(publiee)} | "
+            f"{nombre_fr(point / publiee, 2)}×",
+            flush=True,
+        )
+    rapports = sorted(point / reference for point, reference in paires)
+    print(
+        f"médiane : point d'entrée {nombre_fr(statistics.median(p for p, _ in paires))} req/s, "
+        f"référence {nombre_fr(statistics.median(r for _, r in paires))} req/s, "
+        f"rapport {nombre_fr(statistics.median(rapports), 2)}×",
+        flush=True,
+    )
+    return paires
 
 
 def attendre_credits(nombre: int, fin: float) -> int:
@@ -492,8 +556,9 @@ def attendre_credits(nombre: int, fin: float) -> int:
 
 
 def centile(valeurs_triees: list[float], p: float) -> float:
-    rang = max(1, math.ceil(p / 100 * len(valeurs_triees)))
-    return valeurs_triees[min(rang, len(valeurs_triees)) - 1]
+    from bench.charge import centile as centile_
+
+    return centile_(valeurs_triees, p)
 
 
 def nombre_fr(valeur: float, decimales: int = 0) -> str:
@@ -561,7 +626,9 @@ def mesurer(args) -> int:
     client_redis.flushdb()
 
     dossier = Path(tempfile.mkdtemp(prefix="bench-notifications-"))
-    banque = BanqueSandbox(dossier / "sandbox.sqlite3", secret=SECRET, SANDBOX_TICK="0.5")
+    banque = BanqueSandbox(
+        dossier / "sandbox.sqlite3", secret=SECRET, SANDBOX_TICK="0.5", SANDBOX_PORT=args.port + 1
+    )
     gunicorn = worker = None
     try:
         banque.demarrer()
@@ -586,6 +653,7 @@ def mesurer(args) -> int:
 
         env = {
             **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.reglages_reference",
             "DATABASE_URL": base,
             "CELERY_BROKER_URL": REDIS_BENCH,
             "CELERY_TASK_ALWAYS_EAGER": "0",
@@ -597,7 +665,24 @@ def mesurer(args) -> int:
             "SANDBOX_BANQUE_URL": banque.url,
             "SANDBOX_BANQUE_SECRET": SECRET,
         }
-        gunicorn = Gunicorn(env, args.gunicorn, dossier / "gunicorn.log")
+        from django.db import connection
+
+        from bench.reference import CREER_TABLE
+
+        with connection.cursor() as curseur:
+            curseur.execute(CREER_TABLE)
+        connection.close()
+        gunicorn = Gunicorn(env, args.gunicorn, dossier / "gunicorn.log", args.port)
+        gunicorn.attendre()
+        if args.requetes:
+            mesurer_point_d_entree(gunicorn, args)
+            from pecule.models import NotificationRecue
+
+            NotificationRecue.objects.all().delete()  # the endpoint's rows of the rounds
+            client_redis.flushdb()  # and their queued tasks
+        if args.sans_bout_en_bout:
+            return 0
+
         worker = WorkerCelery(
             database_url=base,
             broker_url=REDIS_BENCH,
@@ -615,19 +700,28 @@ def mesurer(args) -> int:
             nom="bench",
         )
         worker.demarrer()
-        gunicorn.attendre()
+        banque.configurer(latence_get_payment_ms=args.latence_ms)
 
         envois = [(paiements[v.reference], corps[paiements[v.reference]]) for v in virements]
         hasard.shuffle(envois)
         print(
-            f"Mesure : {len(envois)} notifications, {args.clients} clients, gunicorn "
-            f"{args.gunicorn} processus, worker Celery {args.celery} processus, "
-            f"DATABASE_CONN_MAX_AGE={args.conn_max_age}, "
-            f"débit {'libre' if not args.debit else f'{args.debit:g}/s'}…",
+            f"\n2. De bout en bout : {len(envois)} notifications, {args.clients} connexions, "
+            f"gunicorn {args.gunicorn} processus, worker Celery {args.celery} processus "
+            f"(lots de {os.environ.get('PECULE_NOTIFICATIONS_PAR_LOT', '50')}), "
+            f"DATABASE_CONN_MAX_AGE={args.conn_max_age}, latence de get_payment "
+            f"{args.latence_ms:g} ms, débit {'libre' if not args.debit else f'{args.debit:g}/s'}…",
             flush=True,
         )
+        from bench.charge import charger
+
         fin = time.monotonic() + args.delai_max
-        resultats = envoyer(f"{gunicorn.url}{CHEMIN}", envois, args.clients, SECRET, args.debit)
+        envoi = charger(
+            "127.0.0.1",
+            gunicorn.port,
+            requetes_signees(CHEMIN, [c for _, c in envois], f"127.0.0.1:{gunicorn.port}"),
+            concurrence=args.clients,
+            debit=args.debit,
+        )
         credites = attendre_credits(len(envois), fin)
     finally:
         if gunicorn is not None:
@@ -642,16 +736,13 @@ def mesurer(args) -> int:
 
     from pecule.models import EvenementVirement
 
-    acceptes = [r for r in resultats.values() if 200 <= r[2] < 300]
-    debut = min(r[0] for r in resultats.values())
-    fin_envois = max(r[1] for r in resultats.values())
+    envoye_le = {envois[rang][0]: envoi_le for rang, envoi_le, _, _ in envoi.reponses}
     credit_le = {
         e.virement.id_fournisseur: e.quand.timestamp()
         for e in EvenementVirement.objects.filter(source="credit").select_related("virement")
     }
-    latences = sorted(credit_le[i] - resultats[i][0] for i in credit_le if i in resultats)
-    latences_post = sorted(r[1] - r[0] for r in resultats.values())
-    dernier_credit = max(credit_le.values()) if credit_le else debut
+    latences = sorted(credit_le[i] - envoye_le[i] for i in credit_le if i in envoye_le)
+    dernier_credit = max(credit_le.values()) if credit_le else envoi.debut
     problemes = verifier(virements, sum(montants, Decimal(0)))
 
     print()
@@ -659,22 +750,22 @@ def mesurer(args) -> int:
         f"Machine : {os.cpu_count()} cœurs ; Python {platform.python_version()} ; "
         f"{timezone.localtime():%d/%m/%Y %H:%M}"
     )
-    print(f"notifications envoyées        : {len(resultats)} (acceptées 2xx : {len(acceptes)})")
     print(
-        f"acceptées par seconde         : "
-        f"{nombre_fr(len(acceptes) / (fin_envois - debut), 1)} /s "
-        f"(envoi en {nombre_fr(fin_envois - debut, 1)} s)"
+        f"notifications envoyées        : {len(envoi.reponses)} "
+        f"(acceptées 2xx : {envoi.reussies()}) en {nombre_fr(envoi.duree, 1)} s, "
+        f"{nombre_fr(envoi.par_seconde(), 1)} /s"
     )
     print(
         f"créditées par seconde (bout en bout) : "
-        f"{nombre_fr(credites / (dernier_credit - debut), 1)} /s "
-        f"({credites} en {nombre_fr(dernier_credit - debut, 1)} s)"
+        f"{nombre_fr(credites / (dernier_credit - envoi.debut), 1)} /s "
+        f"({credites} en {nombre_fr(dernier_credit - envoi.debut, 1)} s)"
     )
     if latences:
         print(
             f"latence notification → crédit : p50 {nombre_fr(centile(latences, 50), 2)} s, "
             f"p99 {nombre_fr(centile(latences, 99), 2)} s"
         )
+    latences_post = envoi.latences()
     print(
         f"latence du POST               : p50 {nombre_fr(centile(latences_post, 50) * 1000, 1)} ms, "
         f"p99 {nombre_fr(centile(latences_post, 99) * 1000, 1)} ms"

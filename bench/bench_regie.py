@@ -1,12 +1,17 @@
-"""Benchmark of the receipt path of the régie on PostgreSQL.
+"""Benchmark of the receipt path of the régie on PostgreSQL, against pgbench on the same
+server in the same run.
 
-    .venv/bin/python bench/bench_regie.py [--receipts 20000] [--accounts 2000] [--workers 1,2]
+    .venv/bin/python bench/bench_regie.py [--receipts 5000] [--workers 1,2] [--tours 3]
 
-For each number of worker processes: empty the régie tables, create the accounts with a
-balance carried over (bulk, outside the measure), then credit the receipts through `regie.services.encaisser_recette`
-(row lock on the account, répartition, balanced ledger entry, balances and monthly
-counter, one transaction per receipt), split between the workers. Prints the throughput,
-the p50/p99 latency of one receipt, and checks that the stored balances equal the ledger.
+For each number of worker processes, `--tours` interleaved rounds of: empty the régie
+tables, create the accounts with a balance carried over (bulk, outside the measure), then
+credit the receipts through `regie.services.encaisser_recette` (row lock on the account,
+répartition, balanced ledger entry, balances and monthly counter, one transaction per
+receipt), split between the workers; then the reference, pgbench's built-in tpcb-like
+transaction (5 statements in a transaction, one row locked) with as many clients for
+`--pgbench-secondes`, on its own database of the same server. Prints each round's receipts
+per second beside pgbench's transactions per second and their ratio, the p50/p99 latency
+of one receipt, and checks that the stored balances equal the ledger.
 
 Not a test: it needs a PostgreSQL server and TRUNCATEs the régie tables of its database,
 so it refuses a database whose name does not contain "bench" (unless --force).
@@ -21,6 +26,10 @@ import multiprocessing as mp
 import os
 import platform
 import random
+import re
+import shutil
+import statistics
+import subprocess
 import sys
 import time
 from decimal import Decimal
@@ -90,7 +99,11 @@ ORDER BY m.compte_id
 
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--receipts", type=int, default=20000, help="nombre de recettes")
+    parser.add_argument("--receipts", type=int, default=5000, help="nombre de recettes")
+    parser.add_argument("--tours", type=int, default=3, help="tours entrelacés (recettes, pgbench)")
+    parser.add_argument(
+        "--pgbench-secondes", type=int, default=10, help="durée de chaque mesure pgbench"
+    )
     parser.add_argument("--accounts", type=int, default=2000, help="nombre de comptes")
     parser.add_argument(
         "--workers", default="1,2", help="nombres de processus à mesurer, séparés par des virgules"
@@ -393,46 +406,107 @@ def main() -> None:
         "une transaction par recette."
     )
 
+    pgbench = Pgbench(os.environ["DATABASE_URL"])
+    print(f"Référence : {pgbench.version()}, tpcb-like, base {pgbench.base} (échelle 10).")
+    pgbench.initialiser()
+
     bilan = []
     for nombre_processus in args.workers:
-        vider_regie()
-        comptes, report = preparer_comptes(args.accounts)
-        recettes = generer_recettes(comptes, args.receipts)
-        total_attendu = report + sum(Decimal(montant) for _, montant, _ in recettes)
-        connection.close()  # the workers get the server to themselves
+        print(f"\n=== {nombre_processus} processus, {args.tours} tours entrelacés ===")
+        print(
+            "tour | recettes/s | pgbench tps | rapport | p50 (ms) | p99 (ms) | erreurs | cohérence"
+        )
+        for tour in range(1, args.tours + 1):
+            vider_regie()
+            comptes, report = preparer_comptes(args.accounts)
+            recettes = generer_recettes(comptes, args.receipts)
+            total_attendu = report + sum(Decimal(montant) for _, montant, _ in recettes)
+            connection.close()  # the workers get the server to themselves
 
-        resultat = mesurer(nombre_processus, recettes)
-        problemes = verifier_coherence(len(comptes) + resultat["reussies"], total_attendu)
-        if resultat["erreurs"]:
-            problemes.append(f"{len(resultat['erreurs'])} recette(s) en erreur")
-        print(f"\n=== {nombre_processus} processus ===")
-        print(
-            f"recettes : {nombre_fr(resultat['reussies'])} (erreurs : {len(resultat['erreurs'])})"
-        )
-        for erreur in resultat["erreurs"][:5]:
-            print(f"  {erreur}")
-        print(f"durée : {nombre_fr(resultat['duree'], 2)} s")
-        print(f"débit : {nombre_fr(resultat['debit'])} recettes/s")
-        print(
-            f"latence d'une recette : p50 {nombre_fr(resultat['p50'], 2)} ms, "
-            f"p99 {nombre_fr(resultat['p99'], 2)} ms"
-        )
-        if problemes:
-            print("cohérence : ÉCARTS")
-            for probleme in problemes[:20]:
+            resultat = mesurer(nombre_processus, recettes)
+            problemes = verifier_coherence(len(comptes) + resultat["reussies"], total_attendu)
+            if resultat["erreurs"]:
+                problemes.append(f"{len(resultat['erreurs'])} recette(s) en erreur")
+            connection.close()
+            tps = pgbench.mesurer(nombre_processus, args.pgbench_secondes)
+            print(
+                f"{tour} | {nombre_fr(resultat['debit'])} | {nombre_fr(tps)} | "
+                f"{nombre_fr(resultat['debit'] / tps, 2)}× | {nombre_fr(resultat['p50'], 2)} | "
+                f"{nombre_fr(resultat['p99'], 2)} | {len(resultat['erreurs'])} | "
+                f"{'OK' if not problemes else 'ÉCARTS'}",
+                flush=True,
+            )
+            for probleme in (resultat["erreurs"][:5] + problemes)[:20]:
                 print(f"  {probleme}")
-        else:
-            print("cohérence : OK")
-        bilan.append((nombre_processus, resultat, not problemes))
+            bilan.append((nombre_processus, resultat, tps, not problemes))
 
-    print("\nprocessus | recettes | durée (s) | recettes/s | p50 (ms) | p99 (ms) | cohérence")
-    for nombre_processus, r, ok in bilan:
+    print("\nprocessus | recettes/s (médiane) | pgbench tps (médiane) | rapport (médiane)")
+    for nombre_processus in args.workers:
+        lignes = [(r, tps) for n, r, tps, _ in bilan if n == nombre_processus]
         print(
-            f"{nombre_processus} | {r['reussies']} | {r['duree']:.2f} | {r['debit']:.0f} | "
-            f"{r['p50']:.2f} | {r['p99']:.2f} | {'OK' if ok else 'ÉCARTS'}"
+            f"{nombre_processus} | {nombre_fr(statistics.median(r['debit'] for r, _ in lignes))} | "
+            f"{nombre_fr(statistics.median(tps for _, tps in lignes))} | "
+            f"{nombre_fr(statistics.median(r['debit'] / tps for r, tps in lignes), 2)}×"
         )
-    if not all(ok for _, _, ok in bilan):
+    if not all(ok for *_, ok in bilan):
         raise SystemExit(1)
+
+
+class Pgbench:
+    """pgbench's tpcb-like transaction on a database of its own on the same server."""
+
+    def __init__(self, url: str):
+        from psycopg.conninfo import conninfo_to_dict
+
+        self.parametres = conninfo_to_dict(url)
+        self.base = f"{self.parametres['dbname']}_pgbench"
+        self.executable = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
+
+    def _commande(self, *options: str) -> list[str]:
+        commande = [self.executable, "-h", self.parametres.get("host", "127.0.0.1")]
+        commande += ["-p", str(self.parametres.get("port", 5432))]
+        commande += ["-U", self.parametres.get("user", "postgres"), *options, self.base]
+        return commande
+
+    def version(self) -> str:
+        return subprocess.run(
+            [self.executable, "--version"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    def initialiser(self) -> None:
+        import psycopg
+        from psycopg import sql
+        from psycopg.conninfo import make_conninfo
+
+        maintenance = make_conninfo(**{**self.parametres, "dbname": "postgres"})
+        with psycopg.connect(maintenance, autocommit=True) as connexion:
+            connexion.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self.base))
+            )
+            connexion.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.base)))
+        environnement = {**os.environ, "PGPASSWORD": self.parametres.get("password", "")}
+        subprocess.run(
+            self._commande("-i", "-q", "-s", "10"),
+            capture_output=True,
+            check=True,
+            env=environnement,
+            timeout=600,
+        )
+
+    def mesurer(self, clients: int, secondes: int) -> float:
+        environnement = {**os.environ, "PGPASSWORD": self.parametres.get("password", "")}
+        sortie = subprocess.run(
+            self._commande("-n", "-c", str(clients), "-j", str(clients), "-T", str(secondes)),
+            capture_output=True,
+            text=True,
+            check=True,
+            env=environnement,
+            timeout=secondes + 120,
+        ).stdout
+        trouve = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", sortie)
+        if trouve is None:
+            raise SystemExit(f"pgbench : sortie illisible\n{sortie}")
+        return float(trouve.group(1))
 
 
 if __name__ == "__main__":

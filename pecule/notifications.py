@@ -12,14 +12,17 @@ Whatever arrives, the answer is never a 5xx (a provider retries a 5xx for ever):
   (`socle.limites`).
 """
 
+import contextlib
 import logging
 
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, transaction
 from django.http import Http404, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from socle.limites import depassee, taille_annoncee
+from socle.transactions import inserer_sauf_doublon
 
 from .fournisseurs import fournisseur
 from .fournisseurs.base import SignatureInvalide
@@ -98,17 +101,19 @@ def recevoir(request, nom_fournisseur: str):
         return _rejeter(request, nom_fournisseur, motif, corps)
     texte = corps.decode("utf-8")
     nouvelles = 0
+    # One INSERT per event, the duplicate check in it (ON CONFLICT DO NOTHING), the time of
+    # queueing written with the row; a single event needs no transaction of its own.
+    ensemble = transaction.atomic() if len(evenements) > 1 else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with ensemble:
             for evenement in evenements:
-                try:
-                    with transaction.atomic():
-                        notification = NotificationRecue.objects.create(
-                            fournisseur=nom_fournisseur,
-                            id_evenement=evenement.id_evenement,
-                            corps=texte,
-                        )
-                except IntegrityError:
+                notification = NotificationRecue(
+                    fournisseur=nom_fournisseur,
+                    id_evenement=evenement.id_evenement,
+                    corps=texte,
+                    mise_en_file_le=timezone.now(),
+                )
+                if not inserer_sauf_doublon(notification):
                     continue  # a duplicate: stored once already
                 nouvelles += 1
                 transaction.on_commit(

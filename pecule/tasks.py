@@ -5,15 +5,14 @@ import logging
 
 from celery import shared_task
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from socle.taches import publier
 
-from .fournisseurs import fournisseur
 from .fournisseurs.base import ErreurFournisseur
 from .models import CourrielSortant, NotificationRecue, StatutPaiement, Virement
-from .services import actualiser_virement
+from .services import actualiser_virement, boite
 from .services.etats import clore_virements_jamais_crees
 from .services.rejets import supprimer_rejets_anciens
 
@@ -34,51 +33,42 @@ RELANCE = {
 # Re-queue an unprocessed inbox row only when its task has not been queued for this long
 # (a task still waiting in a backlog is not queued twice).
 DELAI_AVANT_RELANCE = timezone.timedelta(minutes=5)
-TENTATIVES_MAX = 20
+TENTATIVES_MAX = boite.TENTATIVES_MAX
 
 
 @shared_task(**RELANCE)
 def traiter_notification(notification_id: int) -> None:
     """Process one stored notification: re-ask the provider, apply the state machine.
     Transient provider errors are retried with back-off; a permanent one is recorded on
-    the row, which is then left for a person (never re-queued forever)."""
-    notification = NotificationRecue.objects.get(pk=notification_id)
-    if notification.traitee_le is not None or notification.abandonnee_le is not None:
+    the row, which is then left for a person (never re-queued forever). Then, while at
+    it, process a batch of the other waiting rows (`services.boite`): under a backlog the
+    tasks queued for those rows find them done or reserved, and take a batch of their own
+    (the worker's processes then credit side by side)."""
+    prise = boite.prendre(notification_id)
+    if prise is None:  # processed, abandoned, or reserved by a batch: help with the rest
+        boite.traiter_lot()
         return
-    NotificationRecue.objects.filter(pk=notification_id).update(tentatives=F("tentatives") + 1)
     try:
-        _traiter(notification)
+        boite.traiter_une(prise)
     except ErreurFournisseur as exc:
-        definitive = not exc.transitoire or notification.tentatives + 1 >= TENTATIVES_MAX
-        NotificationRecue.objects.filter(pk=notification_id).update(
-            derniere_erreur=str(exc)[:1000],
-            abandonnee_le=timezone.now() if definitive else None,
-        )
-        if definitive:
-            logger.error("Notification %s abandoned: %s", notification, exc)
+        if boite.noter_erreur(prise, exc):
             return
         raise ErreurTransitoire(str(exc)) from exc
-    NotificationRecue.objects.filter(pk=notification_id, traitee_le__isnull=True).update(
-        traitee_le=timezone.now()
-    )
+    boite.traiter_lot()
 
 
-def _traiter(notification: NotificationRecue) -> None:
-    prestataire = fournisseur(notification.fournisseur)
-    for evenement in prestataire.parse_notification(notification.corps.encode()):
-        virement = Virement.objects.filter(
-            fournisseur=notification.fournisseur, id_fournisseur=evenement.id_fournisseur
-        ).first()
-        if virement is None:
-            logger.warning("Notification %s for an unknown payment", notification)
-            continue
-        actualiser_virement(virement=virement, origine="notification")
+@shared_task
+def traiter_notifications(limite: int | None = None) -> int:
+    """Process a batch of waiting inbox rows (at most PECULE_NOTIFICATIONS_PAR_LOT)."""
+    return boite.traiter_lot(limite)
 
 
 def publier_notification(notification_id: int) -> None:
-    """Queue the processing of one inbox row, and note when (see `relancer_notifications`)."""
-    if publier(traiter_notification, notification_id):
-        NotificationRecue.objects.filter(pk=notification_id).update(mise_en_file_le=timezone.now())
+    """Queue the processing of one inbox row just stored: the endpoint wrote the row with
+    its time of queueing (`mise_en_file_le`, one INSERT); when the broker is down that
+    time is cleared, for the sweep (`relancer_notifications`) to queue it again."""
+    if not publier(traiter_notification, notification_id):
+        NotificationRecue.objects.filter(pk=notification_id).update(mise_en_file_le=None)
 
 
 @shared_task
@@ -104,8 +94,9 @@ def relancer_notifications(
         .order_by("recue_le")
         .values_list("pk", flat=True)[:1000]
     )
-    for notification_id in ids:
-        publier_notification(notification_id)
+    publiees = [pk for pk in ids if publier(traiter_notification, pk)]
+    if publiees:
+        NotificationRecue.objects.filter(pk__in=publiees).update(mise_en_file_le=timezone.now())
     return len(ids)
 
 
@@ -149,31 +140,41 @@ def supprimer_rejets() -> int:
 
 
 @shared_task
-def envoyer_courriels() -> int:
-    """Send the outbox, each email once: row locked, skipped by concurrent senders."""
-    from django.core.mail import send_mail
+def envoyer_courriels(limite: int = 1000) -> int:
+    """Drain the outbox (beat, every minute: no task is queued per email), each email
+    once: its row locked, skipped by concurrent senders, marked sent in the transaction
+    that sent it; one SMTP connection for the whole run. At most `limite` emails a run."""
+    from django.core.mail import get_connection, send_mail
 
     envoyes = 0
-    while True:
-        with transaction.atomic():
-            courriel = (
-                CourrielSortant.objects.select_for_update(skip_locked=True)
-                .filter(envoye_le__isnull=True, tentatives__lt=10)
-                .order_by("cree_le")
-                .first()
-            )
-            if courriel is None:
-                return envoyes
-            courriel.tentatives += 1
-            try:
-                send_mail(courriel.sujet, courriel.corps, None, [courriel.destinataire])
-            except Exception as exc:  # recorded, retried by the next run
-                courriel.derniere_erreur = str(exc)[:1000]
-                courriel.save(update_fields=["tentatives", "derniere_erreur"])
-                return envoyes
-            courriel.envoye_le = timezone.now()
-            courriel.save(update_fields=["tentatives", "envoye_le"])
-            envoyes += 1
+    with get_connection() as smtp:
+        while envoyes < limite:
+            with transaction.atomic():
+                courriel = (
+                    CourrielSortant.objects.select_for_update(skip_locked=True)
+                    .filter(envoye_le__isnull=True, tentatives__lt=10)
+                    .order_by("cree_le")
+                    .first()
+                )
+                if courriel is None:
+                    return envoyes
+                courriel.tentatives += 1
+                try:
+                    send_mail(
+                        courriel.sujet,
+                        courriel.corps,
+                        None,
+                        [courriel.destinataire],
+                        connection=smtp,
+                    )
+                except Exception as exc:  # recorded, retried by the next run
+                    courriel.derniere_erreur = str(exc)[:1000]
+                    courriel.save(update_fields=["tentatives", "derniere_erreur"])
+                    return envoyes
+                courriel.envoye_le = timezone.now()
+                courriel.save(update_fields=["tentatives", "envoye_le"])
+                envoyes += 1
+    return envoyes
 
 
 @shared_task

@@ -129,10 +129,13 @@ WSGI_APPLICATION = "portail.wsgi.application"
 
 # SQLite is only the zero-install default of the local run; tests that touch money,
 # concurrency or tasks run on PostgreSQL (DATABASE_URL=postgres://...).
+# Production keeps each process's connection open (DATABASE_CONN_MAX_AGE seconds, checked
+# before reuse): a new PostgreSQL connection per request cost more than the request.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "600" if PRODUCTION else "0")),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -310,6 +313,13 @@ PECULE_TRESOR_BIC = os.environ.get("PECULE_TRESOR_BIC", "")
 # Refused notifications (aggregated per provider, reason, address and hour) are deleted
 # this many days after the last one (pecule.tasks.supprimer_rejets).
 PECULE_RETENTION_REJETS_JOURS = int(os.environ.get("PECULE_RETENTION_REJETS_JOURS", "30"))
+
+# The inbox of notifications is processed by batches (pecule.services.boite): how many rows
+# a batch takes, and how many provider calls (get_payment) a worker process makes at once.
+PECULE_NOTIFICATIONS_PAR_LOT = int(os.environ.get("PECULE_NOTIFICATIONS_PAR_LOT", "50"))
+PECULE_APPELS_FOURNISSEUR_SIMULTANES = int(
+    os.environ.get("PECULE_APPELS_FOURNISSEUR_SIMULTANES", "16")
+)
 
 # Anonymous writes are limited per client address (socle.limites): a name, (number of
 # requests, window in seconds). The defaults are beside each view; these override them.

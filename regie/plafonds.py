@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, F, Sum, When
+from django.db.models import Case, F, Q, Sum, When
 
 from socle.formats import euros
 
@@ -22,20 +22,38 @@ def subsides_du_mois(
     """Relatives' transfers credited in the calendar month of `jour`, reversals excluded:
     ordinary subsidies, and the part of a D.422 subsidy above its authorisation (an
     ordinary receipt, which counts like any; the authorised part does not)."""
-    ecritures = Ecriture.objects.filter(
+    ecritures = _subsides(compte, jour)
+    if emetteur is not None:
+        ecritures = ecritures.filter(emetteur=emetteur)
+    return ecritures.aggregate(total=Sum(COMPTE_POUR_LE_PLAFOND))["total"] or ZERO
+
+
+def _subsides(compte: CompteNominatif, jour: datetime.date):
+    return Ecriture.objects.filter(
         compte=compte,
         nature__in=[NatureEcriture.SUBSIDE_PROCHE, NatureEcriture.SUBSIDE_D422],
         date_operation__year=jour.year,
         date_operation__month=jour.month,
         contrepassee_par__isnull=True,
     )
-    if emetteur is not None:
-        ecritures = ecritures.filter(emetteur=emetteur)
-    compte_pour_le_plafond = Case(
-        When(nature=NatureEcriture.SUBSIDE_D422, then=F("montant_soumis")),
-        default=F("montant"),
-    )
-    return ecritures.aggregate(total=Sum(compte_pour_le_plafond))["total"] or ZERO
+
+
+COMPTE_POUR_LE_PLAFOND = Case(
+    When(nature=NatureEcriture.SUBSIDE_D422, then=F("montant_soumis")),
+    default=F("montant"),
+)
+
+
+def _subsides_du_mois_et_de_l_emetteur(
+    compte: CompteNominatif, jour: datetime.date, emetteur: str | None
+) -> tuple[Decimal, Decimal]:
+    """`subsides_du_mois` for the detainee and, when `emetteur` is given, for that sender
+    alone, in one query (the sender's total is ZERO without a sender)."""
+    agregats = {"total": Sum(COMPTE_POUR_LE_PLAFOND)}
+    if emetteur:
+        agregats["emetteur"] = Sum(COMPTE_POUR_LE_PLAFOND, filter=Q(emetteur=emetteur))
+    totaux = _subsides(compte, jour).aggregate(**agregats)
+    return totaux["total"] or ZERO, totaux.get("emetteur") or ZERO
 
 
 def verifier_plafonds(
@@ -53,6 +71,7 @@ def verifier_plafonds(
     counted at initiation so that several pending transfers cannot pass a cap together.
     """
     etablissement = compte.detenu.etablissement
+    plafond_emetteur = etablissement.plafond_mensuel_par_emetteur
     if montant > etablissement.plafond_par_virement:
         raise PlafondDepasse(
             "Le montant dépasse le plafond par virement fixé par l'établissement : "
@@ -60,7 +79,10 @@ def verifier_plafonds(
             plafond="par_virement",
             montant_plafond=etablissement.plafond_par_virement,
         )
-    deja = subsides_du_mois(compte, jour) + en_attente
+    du_mois, de_l_emetteur = _subsides_du_mois_et_de_l_emetteur(
+        compte, jour, emetteur if plafond_emetteur is not None else None
+    )
+    deja = du_mois + en_attente
     if deja + montant > etablissement.plafond_mensuel_par_detenu:
         reste = max(etablissement.plafond_mensuel_par_detenu - deja, ZERO)
         raise PlafondDepasse(
@@ -71,9 +93,8 @@ def verifier_plafonds(
             montant_plafond=etablissement.plafond_mensuel_par_detenu,
             reste=reste,
         )
-    plafond_emetteur = etablissement.plafond_mensuel_par_emetteur
     if plafond_emetteur is not None and emetteur:
-        deja_emetteur = subsides_du_mois(compte, jour, emetteur) + en_attente_emetteur
+        deja_emetteur = de_l_emetteur + en_attente_emetteur
         if deja_emetteur + montant > plafond_emetteur:
             reste = max(plafond_emetteur - deja_emetteur, ZERO)
             raise PlafondDepasse(

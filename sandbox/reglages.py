@@ -43,6 +43,7 @@ class Reglages:
     solde_ouverture: str = "0.00"
     fuseau: str = "Europe/Paris"
     pas_horloge: float = 0.2
+    latence_get_payment_ms: float = 0.0
 
     @classmethod
     def depuis_environnement(cls, env=None) -> "Reglages":
@@ -78,6 +79,9 @@ class Reglages:
             solde_ouverture=solde,
             fuseau=env.get("SANDBOX_FUSEAU", defaut.fuseau),
             pas_horloge=_nombre(env, "SANDBOX_TICK", defaut.pas_horloge),
+            latence_get_payment_ms=_nombre(
+                env, "SANDBOX_LATENCE_GET_PAYMENT_MS", defaut.latence_get_payment_ms
+            ),
         )
 
 
@@ -167,6 +171,7 @@ CONVERTISSEURS = {
     "api_failure_status": _statut_erreur,
     "rejet_iban_suffixe": _suffixe_iban,
     "rejet_motif": _motif_rejet,
+    "latence_get_payment_ms": _reel(0, 60_000),
 }
 
 
@@ -200,6 +205,8 @@ class Interrupteurs:
             # Outgoing transfers (pain.001): a beneficiary IBAN ending so is rejected.
             "rejet_iban_suffixe": "0000",
             "rejet_motif": "AC04",
+            # A real provider's round trip on GET /api/paiements/<id> (benchmarks).
+            "latence_get_payment_ms": r.latence_get_payment_ms,
         }
 
     def lire(self) -> dict:

@@ -11,6 +11,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -192,6 +193,9 @@ def creer_app(sandbox: Sandbox) -> Flask:
 
     @app.get("/api/paiements/<identifiant>")
     def lire_paiement(identifiant: str):
+        latence = interrupteurs["latence_get_payment_ms"]
+        if latence:  # a real provider's round trip (SANDBOX_LATENCE_GET_PAYMENT_MS)
+            time.sleep(latence / 1000)
         try:
             paiement = moteur.paiement(identifiant)
         except PaiementIntrouvable:

@@ -269,6 +269,18 @@ class NotificationRecue(models.Model):
     )
     tentatives = models.PositiveIntegerField(default=0)
     derniere_erreur = models.TextField(blank=True)
+    traitement_depuis = models.DateTimeField(
+        "traitement commencé le",
+        null=True,
+        blank=True,
+        help_text="Quand sa tâche l'a prise pour la dernière fois.",
+    )
+    reservee_jusqu_au = models.DateTimeField(
+        "réservée jusqu'au",
+        null=True,
+        blank=True,
+        help_text="Prise par un lot de traitement jusqu'à cette heure (reprise ensuite).",
+    )
 
     class Meta:
         verbose_name = "notification reçue"
@@ -279,7 +291,15 @@ class NotificationRecue(models.Model):
                 fields=["fournisseur", "id_evenement"], name="notification_unique"
             ),
         ]
-        indexes = [models.Index(fields=["traitee_le", "recue_le"])]
+        indexes = [
+            models.Index(fields=["traitee_le", "recue_le"]),
+            # The batches' query: the rows still to process, oldest first.
+            models.Index(
+                fields=["recue_le"],
+                condition=Q(traitee_le__isnull=True, abandonnee_le__isnull=True),
+                name="notification_a_traiter",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.fournisseur}:{self.id_evenement}"
@@ -337,6 +357,14 @@ class CourrielSortant(models.Model):
         verbose_name = "courriel sortant"
         verbose_name_plural = "courriels sortants"
         ordering = ["-cree_le"]
+        indexes = [
+            # The outbox's query: the emails still to send, oldest first.
+            models.Index(
+                fields=["cree_le"],
+                condition=Q(envoye_le__isnull=True),
+                name="courriel_a_envoyer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sujet} → {self.destinataire}"

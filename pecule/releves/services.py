@@ -232,8 +232,17 @@ def _contexte_pdf(donnees: dict) -> dict:
     """The template's values, read back from the data that the code hashes."""
     libelles = dict(EtatProche.choices)
     totaux = donnees["totaux"]
+    # Each person and establishment once (a person transferred appears once per prison),
+    # in the order of the table, instead of a second line under every transfer.
+    destinataires = {}
+    for ligne in donnees["virements"]:
+        nom = f"{ligne['detenu']['prenoms']} {ligne['detenu']['nom']}"
+        destinataires.setdefault((nom, ligne["etablissement"]), None)
     return {
         "donnees": donnees,
+        "destinataires": [
+            {"nom": nom, "etablissement": etablissement} for nom, etablissement in destinataires
+        ],
         "debut": datetime.datetime.fromisoformat(donnees["periode"]["debut"]),
         "fin": datetime.datetime.fromisoformat(donnees["periode"]["fin"]),
         "date_naissance": (

@@ -46,7 +46,12 @@ def autorisation_d422_pour(proche, detenu) -> AutorisationD422 | None:
     )
 
 
-def journal(virement, source, avant, apres, details="", auteur=None) -> None:
-    EvenementVirement.objects.create(
+def etape(virement, source, avant, apres, details="", auteur=None) -> EvenementVirement:
+    """A step of the transfer's history, not yet saved (for one INSERT of several)."""
+    return EvenementVirement(
         virement=virement, source=source, avant=avant, apres=apres, details=details, auteur=auteur
     )
+
+
+def journal(virement, source, avant, apres, details="", auteur=None) -> None:
+    etape(virement, source, avant, apres, details, auteur).save()

@@ -1,15 +1,13 @@
 """Emails to the relative, written to the outbox in the same transaction as the change
 they announce. Bodies are templates (templates/pecule/courriels/). The task
-`pecule.tasks.envoyer_courriels` sends each email exactly once; it is queued by name
-after the commit, so this module does not import the tasks."""
+`pecule.tasks.envoyer_courriels` sends each email exactly once; it drains the outbox in
+batches (every minute under beat), so no task is queued per email."""
 
 from django.template.loader import render_to_string
 
-from socle.taches import publier_apres_commit
+from socle.transactions import inserer_sauf_doublon
 
 from ..models import CourrielSortant, Virement
-
-TACHE_ENVOI = "pecule.tasks.envoyer_courriels"
 
 
 def _ecrire(virement: Virement, type_: str, sujet: str, **contexte) -> None:
@@ -23,11 +21,15 @@ def _ecrire(virement: Virement, type_: str, sujet: str, **contexte) -> None:
             **contexte,
         },
     ).strip()
-    CourrielSortant.objects.get_or_create(
-        cle=f"{type_}:{virement.reference}",
-        defaults={"destinataire": virement.proche.email, "sujet": sujet, "corps": corps},
+    # One INSERT … ON CONFLICT DO NOTHING: an email already in the outbox stays as it is.
+    inserer_sauf_doublon(
+        CourrielSortant(
+            cle=f"{type_}:{virement.reference}",
+            destinataire=virement.proche.email,
+            sujet=sujet,
+            corps=corps,
+        )
     )
-    publier_apres_commit(TACHE_ENVOI)
 
 
 def virement_credite(virement: Virement) -> None:

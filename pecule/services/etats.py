@@ -18,12 +18,20 @@ from regie.exceptions import (
 )
 from regie.selectors import motif_retenue_credit
 from socle.dates import aujourdhui
+from socle.transactions import atomique, inserer_et_mettre_a_jour
 
 from ..fournisseurs import fournisseur as fournisseur_par_nom
 from ..fournisseurs.base import EtatPaiement
-from ..models import RANG_STATUT, STATUTS_FINAUX, StatutPaiement, StatutRegie, Virement
+from ..models import (
+    RANG_STATUT,
+    STATUTS_FINAUX,
+    EvenementVirement,
+    StatutPaiement,
+    StatutRegie,
+    Virement,
+)
 from . import courriels
-from .commun import DELAI_CREATION, autorisation_d422_pour, emetteur_de, journal
+from .commun import DELAI_CREATION, autorisation_d422_pour, emetteur_de, etape, journal
 
 AUTEUR_SYSTEME = "pecule : crédit des virements"
 # Polling of non-final transfers: about 1, 5, 15, 60 minutes, then every 4 hours, 3 days.
@@ -46,14 +54,25 @@ def prochaine_verification(virement: Virement, maintenant: datetime.datetime):
     return maintenant + INTERVALLE_VERIFICATION_ENSUITE
 
 
-@transaction.atomic
+@atomique
 def appliquer_etat(*, virement: Virement, etat: EtatPaiement, origine: str) -> Virement:
     """Apply the provider's status under a row lock: final statuses never change, a lower
     rank is ignored, a success after a failure is flagged for a régisseur, and the move
-    to `execute` credits the account in the same transaction."""
-    virement = Virement.objects.select_for_update(of=("self",)).get(pk=virement.pk)
+    to `execute` credits the account in the same transaction.
+
+    In the fewest statements: the transfer is locked once with the detainee, the
+    establishment and the relative it needs (`of=("self",)`: only its row is locked),
+    the crediting is done on the objects already read, the transfer is written once and
+    its history steps in one INSERT. It raises nothing of its own after writing, so inside
+    the caller's transaction it opens no savepoint (`socle.transactions.atomique`)."""
+    virement = (
+        Virement.objects.select_for_update(of=("self",))
+        .select_related("detenu__etablissement", "detenu__compte", "etablissement", "proche")
+        .get(pk=virement.pk)
+    )
     actuel, nouveau = virement.statut_paiement, etat.statut
     maintenant = timezone.now()
+    etapes: list[EvenementVirement] = []
     if origine == "interrogation":
         virement.verifications += 1
     champs = {"verifications", "prochaine_verification", "statut_brut"}
@@ -69,14 +88,20 @@ def appliquer_etat(*, virement: Virement, etat: EtatPaiement, origine: str) -> V
         ):
             virement.a_verifier = True
             champs.add("a_verifier")
-            journal(
-                virement, origine, actuel, nouveau, "Succès annoncé après un échec : non appliqué."
+            etapes.append(
+                etape(
+                    virement,
+                    origine,
+                    actuel,
+                    nouveau,
+                    "Succès annoncé après un échec : non appliqué.",
+                )
             )
     elif RANG_STATUT[nouveau] > RANG_STATUT[actuel]:
         virement.statut_paiement = nouveau
         virement.motif = etat.motif[:300]
         champs |= {"statut_paiement", "motif"}
-        journal(virement, origine, actuel, nouveau, etat.motif)
+        etapes.append(etape(virement, origine, actuel, nouveau, etat.motif))
         if nouveau == StatutPaiement.EXECUTE:
             virement.execute_le = maintenant
             virement.statut_regie = StatutRegie.A_CREDITER
@@ -84,15 +109,22 @@ def appliquer_etat(*, virement: Virement, etat: EtatPaiement, origine: str) -> V
         elif nouveau == StatutPaiement.REFUSE:
             courriels.virement_refuse(virement)
     virement.prochaine_verification = prochaine_verification(virement, maintenant)
-    virement.save(update_fields=sorted(champs))
     if virement.statut_regie == StatutRegie.A_CREDITER:
-        _crediter(virement)
+        champs |= _crediter(virement, etapes)
+    if etapes:  # the transfer and its history steps in one statement
+        inserer_et_mettre_a_jour(etapes, virement, sorted(champs))
+    else:
+        virement.save(update_fields=sorted(champs))
     return virement
 
 
-def _crediter(virement: Virement) -> None:
+def _crediter(virement: Virement, etapes: list[EvenementVirement]) -> set[str]:
     """Credit the compte nominatif (one ledger entry per transfer, whatever happens), or
-    hold the transfer for the régisseur when it cannot be credited automatically."""
+    hold the transfer for the régisseur when it cannot be credited automatically. Sets
+    the transfer's fields (saved by the caller, returned) and adds the history step.
+
+    `regie.crediter_virement_proche` refuses (caps, deprivation of subsidies, account,
+    duplicate source) before it writes anything, so its refusals need no savepoint here."""
     detenu = virement.detenu
     jour = aujourdhui()
     motif_attente = ""
@@ -108,18 +140,17 @@ def _crediter(virement: Virement) -> None:
     ecriture = None
     if not motif_attente:
         try:
-            with transaction.atomic():
-                ecriture = regie.crediter_virement_proche(
-                    compte=detenu.compte,
-                    montant=virement.montant,
-                    source=f"virement:{virement.reference}",
-                    emetteur=emetteur_de(virement.proche),
-                    motif=f"Virement {virement.reference} de {virement.proche.fc_given_name} "
-                    f"{virement.proche.fc_family_name}",
-                    auteur_systeme=AUTEUR_SYSTEME,
-                    date_operation=jour,
-                    autorisation=autorisation_d422_pour(virement.proche, detenu),
-                )
+            ecriture = regie.crediter_virement_proche(
+                compte=detenu.compte,
+                montant=virement.montant,
+                source=f"virement:{virement.reference}",
+                emetteur=emetteur_de(virement.proche),
+                motif=f"Virement {virement.reference} de {virement.proche.fc_given_name} "
+                f"{virement.proche.fc_family_name}",
+                auteur_systeme=AUTEUR_SYSTEME,
+                date_operation=jour,
+                autorisation=autorisation_d422_pour(virement.proche, detenu),
+            )
         except EcritureDejaPassee as exc:
             ecriture = exc.details["ecriture"]
         except (PlafondDepasse, SubsidesInterdits, OperationInterdite) as exc:
@@ -127,20 +158,23 @@ def _crediter(virement: Virement) -> None:
     if ecriture is not None:
         virement.statut_regie = StatutRegie.CREDITE
         virement.ecriture = ecriture
-        virement.save(update_fields=["statut_regie", "ecriture"])
-        journal(
-            virement,
-            "credit",
-            StatutRegie.A_CREDITER,
-            StatutRegie.CREDITE,
-            f"écriture {ecriture.pk}",
+        etapes.append(
+            etape(
+                virement,
+                "credit",
+                StatutRegie.A_CREDITER,
+                StatutRegie.CREDITE,
+                f"écriture {ecriture.pk}",
+            )
         )
         courriels.virement_credite(virement)
-    else:
-        virement.statut_regie = StatutRegie.A_TRAITER
-        virement.motif_a_traiter = motif_attente[:300]
-        virement.save(update_fields=["statut_regie", "motif_a_traiter"])
-        journal(virement, "credit", StatutRegie.A_CREDITER, StatutRegie.A_TRAITER, motif_attente)
+        return {"statut_regie", "ecriture"}
+    virement.statut_regie = StatutRegie.A_TRAITER
+    virement.motif_a_traiter = motif_attente[:300]
+    etapes.append(
+        etape(virement, "credit", StatutRegie.A_CREDITER, StatutRegie.A_TRAITER, motif_attente)
+    )
+    return {"statut_regie", "motif_a_traiter"}
 
 
 def actualiser_virement(*, virement: Virement, origine: str) -> Virement:

@@ -10,11 +10,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 
 from socle.dates import aujourdhui
 from socle.formats import euros
+from socle.transactions import (
+    ecritures_engagees,
+    inserer_et_mettre_a_jour,
+    inserer_sauf_doublon,
+)
 
 from ..exceptions import (
     DroitsInsuffisants,
@@ -157,10 +162,11 @@ EN_VIGUEUR = Q(contrepassee_par__isnull=True) & ~Q(
 
 
 def _verrouiller(compte_id: int) -> CompteNominatif:
-    """Lock the account row for the rest of the transaction (the detainee is read, not locked)."""
+    """Lock the account row for the rest of the transaction (the detainee, their
+    establishment and its vigilance rules are read in the same statement, not locked)."""
     return (
         CompteNominatif.objects.select_for_update(of=("self",))
-        .select_related("detenu", "detenu__etablissement")
+        .select_related("detenu", "detenu__etablissement__regles_vigilance")
         .get(pk=compte_id)
     )
 
@@ -259,19 +265,110 @@ def _passer(
     autoriser_compte_cloture: bool = False,
 ) -> Ecriture:
     """Write one balanced entry on a locked account and update its balances and counter."""
+    _controler_entete(source, motif, auteur, auteur_systeme)
+    deja = Ecriture.objects.filter(source=source).first()
+    if deja is not None:
+        raise _deja_passee(deja)
+    if compte.cloture_le is not None and not autoriser_compte_cloture:
+        raise OperationInterdite("Ce compte nominatif est clôturé.")
+    lignes, nouveaux, bloque = _controler_lignes(compte, lignes)
+    ecriture = Ecriture.objects.create(
+        etablissement=etablissement or compte.detenu.etablissement,
+        compte=compte,
+        nature=nature,
+        source=source,
+        motif=motif.strip(),
+        piece=piece,
+        date_operation=date_operation,
+        auteur=auteur,
+        auteur_systeme=auteur_systeme if auteur is None else "",
+        montant=sum(ligne.montant for ligne in lignes if ligne.montant > 0),
+        montant_soumis=montant_soumis,
+        mois_repartition=mois_repartition if montant_soumis else None,
+        emetteur=emetteur,
+        autorisation_d422=autorisation,
+        contrepasse=contrepasse,
+        rembourse=rembourse,
+    )
+    _ecrire_lignes(ecriture, compte, lignes, nouveaux, bloque)
+    if montant_soumis:
+        _ajouter_au_compteur(compte, mois_repartition, montant_soumis)
+    return ecriture
+
+
+def _passer_recette(
+    compte: CompteNominatif,
+    *,
+    montant: Decimal,
+    nature: str,
+    source: str,
+    motif: str,
+    auteur,
+    auteur_systeme: str,
+    date_operation: datetime.date,
+    piece: str = "",
+    emetteur: str = "",
+) -> Ecriture:
+    """`_passer` for a subject receipt on a locked account, in the fewest statements: the
+    entry is inserted first (its unique source is the duplicate check: a duplicate raises
+    EcritureDejaPassee before anything is written), then the month's counter in one upsert
+    that returns the cumul the répartition starts from, then the lines and the balances.
+    Every refusal comes before the first write; after it, an error dooms the caller's
+    transaction (`socle.transactions.ecritures_engagees`)."""
+    _controler_entete(source, motif, auteur, auteur_systeme)
+    if compte.cloture_le is not None:
+        raise OperationInterdite("Ce compte nominatif est clôturé.")
+    mois = _premier_du_mois(date_operation)
+    ecriture = Ecriture(
+        etablissement=compte.detenu.etablissement,
+        compte=compte,
+        nature=nature,
+        source=source,
+        motif=motif.strip(),
+        piece=piece,
+        date_operation=date_operation,
+        auteur=auteur,
+        auteur_systeme=auteur_systeme if auteur is None else "",
+        montant=montant,
+        montant_soumis=montant,
+        mois_repartition=mois,
+        emetteur=emetteur,
+    )
+    if not inserer_sauf_doublon(ecriture):
+        deja = Ecriture.objects.filter(source=source).first()
+        if deja is None:  # another unique constraint: not a duplicate of this source
+            raise IntegrityError(f"Entry {source!r} refused by a unique constraint.")
+        raise _deja_passee(deja)
+    with ecritures_engagees():
+        cumul = _ajouter_au_compteur(compte, mois, montant) - montant
+        lignes = _lignes_repartition(compte, montant, date_operation, cumul)
+        lignes.append(Ligne(Partie.CONTREPARTIE, -montant, Contrepartie.ENCAISSEMENT))
+        lignes, nouveaux, bloque = _controler_lignes(compte, lignes)
+        if sum(ligne.montant for ligne in lignes if ligne.montant > 0) != montant:
+            raise ValueError(f"A receipt's lines do not add up to {montant}: {lignes!r}")
+        _ecrire_lignes(ecriture, compte, lignes, nouveaux, bloque)
+    return ecriture
+
+
+def _deja_passee(deja: Ecriture) -> EcritureDejaPassee:
+    return EcritureDejaPassee(
+        f"Cette opération a déjà été enregistrée (écriture n° {deja.pk}).", ecriture=deja
+    )
+
+
+def _controler_entete(source: str, motif: str, auteur, auteur_systeme: str) -> None:
     _auteur_requis(auteur, auteur_systeme)
     if not source:
         raise ValueError("Every entry needs a unique source.")
     if not motif or not motif.strip():
         raise OperationInterdite("Le motif de l'opération est obligatoire.")
-    deja = Ecriture.objects.filter(source=source).first()
-    if deja is not None:
-        raise EcritureDejaPassee(
-            f"Cette opération a déjà été enregistrée (écriture n° {deja.pk}).", ecriture=deja
-        )
-    if compte.cloture_le is not None and not autoriser_compte_cloture:
-        raise OperationInterdite("Ce compte nominatif est clôturé.")
 
+
+def _controler_lignes(
+    compte: CompteNominatif, lignes: Iterable[Ligne]
+) -> tuple[list[Ligne], dict[str, Decimal], Decimal]:
+    """The non-zero lines, balanced, and the account's new balances (and blocked sum), or
+    SoldeInsuffisant when a part, the D.422 blocked sums or the livret A would break."""
     lignes = [ligne for ligne in lignes if ligne.montant != 0]
     if not lignes or sum(ligne.montant for ligne in lignes) != 0:
         raise ValueError(f"Unbalanced entry: {lignes!r}")
@@ -324,55 +421,61 @@ def _passer(
                 partie=Partie.PECULE_LIBERATION,
                 disponible=compte.pecule_liberation - pecule_sur_livret_a(compte),
             )
+    return lignes, nouveaux, bloque
 
-    ecriture = Ecriture.objects.create(
-        etablissement=etablissement or compte.detenu.etablissement,
-        compte=compte,
-        nature=nature,
-        source=source,
-        motif=motif.strip(),
-        piece=piece,
-        date_operation=date_operation,
-        auteur=auteur,
-        auteur_systeme=auteur_systeme if auteur is None else "",
-        montant=sum(ligne.montant for ligne in lignes if ligne.montant > 0),
-        montant_soumis=montant_soumis,
-        mois_repartition=mois_repartition if montant_soumis else None,
-        emetteur=emetteur,
-        autorisation_d422=autorisation,
-        contrepasse=contrepasse,
-        rembourse=rembourse,
-    )
-    LigneEcriture.objects.bulk_create(
-        LigneEcriture(
-            ecriture=ecriture,
-            partie=ligne.partie,
-            contrepartie=ligne.contrepartie,
-            montant=ligne.montant,
-            bloque_d422=ligne.bloque,
-            issue_repartition=ligne.repartie,
-            livret_a=ligne.livret,
-        )
-        for ligne in lignes
-    )
+
+def _ecrire_lignes(
+    ecriture: Ecriture,
+    compte: CompteNominatif,
+    lignes: list[Ligne],
+    nouveaux: dict[str, Decimal],
+    bloque: Decimal,
+) -> None:
+    """The entry's lines and the account's balances, in one statement on PostgreSQL."""
     compte.parties_civiles = nouveaux[Partie.PARTIES_CIVILES]
     compte.pecule_liberation = nouveaux[Partie.PECULE_LIBERATION]
     compte.part_disponible = nouveaux[Partie.PART_DISPONIBLE]
     compte.part_disponible_bloquee = bloque
-    compte.save(
-        update_fields=[
-            "parties_civiles",
-            "pecule_liberation",
-            "part_disponible",
-            "part_disponible_bloquee",
-        ]
+    inserer_et_mettre_a_jour(
+        [
+            LigneEcriture(
+                ecriture=ecriture,
+                partie=ligne.partie,
+                contrepartie=ligne.contrepartie,
+                montant=ligne.montant,
+                bloque_d422=ligne.bloque,
+                issue_repartition=ligne.repartie,
+                livret_a=ligne.livret,
+            )
+            for ligne in lignes
+        ],
+        compte,
+        ["parties_civiles", "pecule_liberation", "part_disponible", "part_disponible_bloquee"],
     )
-    if montant_soumis:
+
+
+def _ajouter_au_compteur(compte: CompteNominatif, mois: datetime.date, montant: Decimal) -> Decimal:
+    """Add `montant` to the account's counter of `mois` in one upsert (`INSERT … ON
+    CONFLICT DO UPDATE … RETURNING`), under the account lock; returns the new cumul.
+    A negative `montant` (a reversal) updates the existing counter: the proposed row of an
+    upsert would break the counter's CHECK (cumul ≥ 0) before any conflict is seen."""
+    if montant < 0:
         compteur, _ = CompteurMensuel.objects.get_or_create(
-            compte=compte, annee=mois_repartition.year, mois=mois_repartition.month
+            compte=compte, annee=mois.year, mois=mois.month
         )
-        CompteurMensuel.objects.filter(pk=compteur.pk).update(cumul=F("cumul") + montant_soumis)
-    return ecriture
+        CompteurMensuel.objects.filter(pk=compteur.pk).update(cumul=F("cumul") + montant)
+        return compteur.cumul + montant
+    table = connection.ops.quote_name(CompteurMensuel._meta.db_table)
+    with connection.cursor() as curseur:
+        curseur.execute(
+            f"INSERT INTO {table} (compte_id, annee, mois, cumul) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (compte_id, annee, mois) DO UPDATE SET cumul = {table}.cumul + "
+            "EXCLUDED.cumul RETURNING cumul",
+            [compte.pk, mois.year, mois.month, montant],
+        )
+        (cumul,) = curseur.fetchone()
+    # PostgreSQL returns a Decimal; SQLite (local runs) a number, read back exactly.
+    return Decimal(str(cumul)).quantize(CENT)
 
 
 def _bloque_pour(autorisation_pk: int) -> Decimal:

@@ -4,10 +4,12 @@ transfer checked against the caps, the capital of a work-accident rent."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.db import transaction
 
 from socle.dates import aujourdhui
+from socle.transactions import atomique, ecritures_engagees
 
 from ..exceptions import (
     SubsidesInterdits,
@@ -28,21 +30,17 @@ from .d422 import (
 )
 from .ecritures import (
     NATURES_RECETTES_SOUMISES,
-    Ligne,
     _compte_actif,
-    _cumul_du_mois,
-    _lignes_repartition,
     _mouvement_simple,
-    _passer,
-    _premier_du_mois,
+    _passer_recette,
     _verrouiller,
     montant_valide,
     verifier_droits,
 )
-from .vigilance import examiner_recette
+from .vigilance import examiner_recette, regles_de
 
 
-@transaction.atomic
+@atomique
 def encaisser_recette(
     *,
     compte: CompteNominatif,
@@ -57,7 +55,10 @@ def encaisser_recette(
     emetteur: str = "",
 ) -> Ecriture:
     """A receipt subject to répartition (section 3): relatives' subsidies, wages, training
-    pay, cash at committal, any other sum. It counts in the month's counter."""
+    pay, cash at committal, any other sum. It counts in the month's counter.
+
+    Its refusals (amount, rights, account, duplicate source) come before anything is
+    written: inside a caller's transaction it opens no savepoint (`socle.transactions`)."""
     montant = montant_valide(montant)
     if nature not in NATURES_RECETTES_SOUMISES:
         raise ValueError(f"{nature!r} is not a subject receipt.")
@@ -67,28 +68,30 @@ def encaisser_recette(
         auteur, compte.detenu.etablissement, "regie.passer_ecriture", "passer une écriture"
     )
     _compte_actif(compte)
-    cumul = _cumul_du_mois(compte, jour)
-    lignes = _lignes_repartition(compte, montant, jour, cumul)
-    lignes.append(Ligne(Partie.CONTREPARTIE, -montant, Contrepartie.ENCAISSEMENT))
-    ecriture = _passer(
+    return _encaisser(
         compte,
+        montant=montant,
         nature=nature,
         source=source,
         motif=motif,
-        lignes=lignes,
         auteur=auteur,
         auteur_systeme=auteur_systeme,
-        date_operation=jour,
+        jour=jour,
         piece=piece,
-        montant_soumis=montant,
-        mois_repartition=_premier_du_mois(jour),
         emetteur=emetteur,
     )
-    examiner_recette(ecriture)  # vigilance: may open alerts, never refuses
+
+
+def _encaisser(compte: CompteNominatif, *, montant: Decimal, jour, **ecriture) -> Ecriture:
+    """Book a subject receipt on the locked account, then let vigilance look at it."""
+    ecriture = _passer_recette(compte, montant=montant, date_operation=jour, **ecriture)
+    with ecritures_engagees():
+        # Vigilance: may open alerts, never refuses. The rules came with the locked account.
+        examiner_recette(ecriture, regles=regles_de(compte.detenu.etablissement))
     return ecriture
 
 
-@transaction.atomic
+@atomique
 def crediter_virement_proche(
     *,
     compte: CompteNominatif,
@@ -103,7 +106,11 @@ def crediter_virement_proche(
     """Credit a relative's transfer after checking, under the account lock, the caps and
     the deprivation of subsidies (section 6). On a refusal nothing is written and
     `PlafondDepasse` or `SubsidesInterdits` is raised, for the transfer to be held for the
-    régisseur. With an authorisation, the authorised part is exempt (D.422)."""
+    régisseur. With an authorisation, the authorised part is exempt (D.422).
+
+    The account is locked once and passed down. Every refusal (caps, deprivation,
+    account, duplicate source) comes before the first write, so that inside the caller's
+    transaction no savepoint is needed (`socle.transactions.atomique`)."""
     montant = montant_valide(montant)
     jour = date_operation or aujourdhui()
     compte = _verrouiller(compte.pk)
@@ -118,6 +125,7 @@ def crediter_virement_proche(
         excedent = montant - min(montant, max(reste, ZERO))
         if excedent:
             verifier_plafonds(compte=compte, montant=excedent, emetteur=emetteur, jour=jour)
+        # Its own savepoint (transaction.atomic): it may refuse after writing.
         return encaisser_subside_d422(
             autorisation=autorisation,
             montant=montant,
@@ -128,14 +136,15 @@ def crediter_virement_proche(
             emetteur=emetteur,
         )
     verifier_plafonds(compte=compte, montant=montant, emetteur=emetteur, jour=jour)
-    return encaisser_recette(
-        compte=compte,
+    return _encaisser(
+        compte,
         montant=montant,
         nature=NatureEcriture.SUBSIDE_PROCHE,
         source=source,
         motif=motif,
+        auteur=None,
         auteur_systeme=auteur_systeme,
-        date_operation=jour,
+        jour=jour,
         emetteur=emetteur,
     )
 

@@ -67,9 +67,23 @@ def _deja_a_examiner(
     return alertes.exists()
 
 
-def examiner_recette(ecriture: Ecriture) -> list[AlerteVigilance]:
-    """Apply the establishment's rules to a receipt just booked (same transaction)."""
-    regles = ReglesVigilance.objects.filter(etablissement_id=ecriture.etablissement_id).first()
+_A_LIRE = object()
+
+
+def regles_de(etablissement) -> ReglesVigilance | None:
+    """The establishment's rules, from `select_related("…regles_vigilance")` when the
+    caller read them with the establishment (no query then), None when there are none."""
+    try:
+        return etablissement.regles_vigilance
+    except ReglesVigilance.DoesNotExist:
+        return None
+
+
+def examiner_recette(ecriture: Ecriture, *, regles=_A_LIRE) -> list[AlerteVigilance]:
+    """Apply the establishment's rules to a receipt just booked (same transaction).
+    `regles`: the rules of the entry's establishment when the caller already has them."""
+    if regles is _A_LIRE:
+        regles = ReglesVigilance.objects.filter(etablissement_id=ecriture.etablissement_id).first()
     if regles is None:
         return []
     detenu = ecriture.compte.detenu
