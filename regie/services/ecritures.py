@@ -272,16 +272,16 @@ def _passer(
     if compte.cloture_le is not None and not autoriser_compte_cloture:
         raise OperationInterdite("Ce compte nominatif est clôturé.")
     lignes, nouveaux, bloque = _controler_lignes(compte, lignes)
-    ecriture = Ecriture.objects.create(
-        etablissement=etablissement or compte.detenu.etablissement,
-        compte=compte,
+    ecriture = _nouvelle_ecriture(
+        compte,
+        etablissement=etablissement,
         nature=nature,
         source=source,
-        motif=motif.strip(),
+        motif=motif,
         piece=piece,
         date_operation=date_operation,
         auteur=auteur,
-        auteur_systeme=auteur_systeme if auteur is None else "",
+        auteur_systeme=auteur_systeme,
         montant=sum(ligne.montant for ligne in lignes if ligne.montant > 0),
         montant_soumis=montant_soumis,
         mois_repartition=mois_repartition if montant_soumis else None,
@@ -290,6 +290,7 @@ def _passer(
         contrepasse=contrepasse,
         rembourse=rembourse,
     )
+    ecriture.save(force_insert=True)
     _ecrire_lignes(ecriture, compte, lignes, nouveaux, bloque)
     if montant_soumis:
         _ajouter_au_compteur(compte, mois_repartition, montant_soumis)
@@ -319,16 +320,15 @@ def _passer_recette(
     if compte.cloture_le is not None:
         raise OperationInterdite("Ce compte nominatif est clôturé.")
     mois = _premier_du_mois(date_operation)
-    ecriture = Ecriture(
-        etablissement=compte.detenu.etablissement,
-        compte=compte,
+    ecriture = _nouvelle_ecriture(
+        compte,
         nature=nature,
         source=source,
-        motif=motif.strip(),
+        motif=motif,
         piece=piece,
         date_operation=date_operation,
         auteur=auteur,
-        auteur_systeme=auteur_systeme if auteur is None else "",
+        auteur_systeme=auteur_systeme,
         montant=montant,
         montant_soumis=montant,
         mois_repartition=mois,
@@ -348,6 +348,27 @@ def _passer_recette(
             raise ValueError(f"A receipt's lines do not add up to {montant}: {lignes!r}")
         _ecrire_lignes(ecriture, compte, lignes, nouveaux, bloque)
     return ecriture
+
+
+def _nouvelle_ecriture(
+    compte: CompteNominatif,
+    *,
+    motif: str,
+    auteur,
+    auteur_systeme: str,
+    etablissement: Etablissement | None = None,
+    **champs,
+) -> Ecriture:
+    """An entry's header, not yet saved: the account's establishment unless another is
+    given, the reason trimmed, the system author only when no person is."""
+    return Ecriture(
+        etablissement=etablissement or compte.detenu.etablissement,
+        compte=compte,
+        motif=motif.strip(),
+        auteur=auteur,
+        auteur_systeme=auteur_systeme if auteur is None else "",
+        **champs,
+    )
 
 
 def _deja_passee(deja: Ecriture) -> EcritureDejaPassee:
