@@ -27,18 +27,18 @@ import os
 import platform
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from decimal import Decimal
 from pathlib import Path
 
 RACINE = Path(__file__).resolve().parent.parent
 if str(RACINE) not in sys.path:
     sys.path.insert(0, str(RACINE))
+from bench.outils import Gunicorn, nombre_fr  # noqa: E402 (after the path above)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pecule_bench_historique")
 os.environ.setdefault("DJANGO_DEBUG", "0")
@@ -186,60 +186,6 @@ def preparer(utilisateurs: int, par_proche: int) -> list[str]:
     return sessions
 
 
-class Gunicorn:
-    def __init__(self, env: dict, processus: int, port: int, journal: Path):
-        self.port = port
-        self.journal = journal.open("wb")
-        self.processus = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portail.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(processus),
-                "--timeout",
-                "60",
-            ],
-            cwd=RACINE,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.journal,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def attendre(self, delai: float = 60) -> None:
-        import requests
-
-        fin = time.monotonic() + delai
-        while time.monotonic() < fin:
-            if self.processus.poll() is not None:
-                raise SystemExit("gunicorn s'est arrêté au démarrage.")
-            try:
-                requests.get(f"http://127.0.0.1:{self.port}{CHEMIN_REFERENCE}", timeout=2)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise SystemExit("gunicorn n'a pas répondu à temps.")
-
-    def arreter(self) -> None:
-        if self.processus.poll() is None:
-            self.processus.send_signal(signal.SIGTERM)
-            try:
-                self.processus.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.processus.pid, signal.SIGKILL)
-                self.processus.wait(timeout=30)
-        self.journal.close()
-
-
-def nombre_fr(valeur: float, decimales: int = 0) -> str:
-    return f"{valeur:,.{decimales}f}".replace(",", "\u202f").replace(".", ",")
-
-
 def main() -> int:
     args = arguments()
     nom = recreer_base(os.environ["DATABASE_URL"], args.force)
@@ -266,7 +212,9 @@ def main() -> int:
         "DJANGO_SETTINGS_MODULE": "bench.reglages_reference",
         "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "600"),
     }
-    gunicorn = Gunicorn(env, args.gunicorn, args.port, dossier / "gunicorn.log")
+    gunicorn = Gunicorn(
+        env, args.gunicorn, dossier / "gunicorn.log", args.port, sonde=CHEMIN_REFERENCE
+    )
     hote = f"127.0.0.1:{args.port}"
     try:
         gunicorn.attendre()

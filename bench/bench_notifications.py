@@ -58,6 +58,9 @@ from pathlib import Path
 RACINE = Path(__file__).resolve().parent.parent
 if str(RACINE) not in sys.path:
     sys.path.insert(0, str(RACINE))
+from bench.charge import centile  # noqa: E402 (after the path above)
+from bench.outils import Gunicorn, nombre_fr  # noqa: E402 (after the path above)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings")
 os.environ.setdefault(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pecule_bench_notifications"
@@ -388,63 +391,6 @@ def corps_executes(banque) -> dict[str, bytes]:
 # --- Processes --------------------------------------------------------------------------
 
 
-class Gunicorn:
-    def __init__(self, env: dict, processus: int, journal: Path, port: int):
-        self.port = port
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.chemin_journal = journal
-        self.journal = journal.open("wb")
-        self.processus = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "portail.wsgi:application",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(processus),
-                "--timeout",
-                "60",
-            ],
-            cwd=RACINE,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.journal,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def attendre(self, delai: float = 60) -> None:
-        import requests
-
-        fin = time.monotonic() + delai
-        while time.monotonic() < fin:
-            if self.processus.poll() is not None:
-                raise RuntimeError(f"gunicorn s'est arrêté au démarrage :\n{self.fin_journal()}")
-            try:
-                # GET on the endpoint: 405 (POST only), no database access.
-                if requests.get(f"{self.url}{CHEMIN}", timeout=2).status_code == 405:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"gunicorn n'a pas répondu à temps :\n{self.fin_journal()}")
-
-    def fin_journal(self) -> str:
-        return self.chemin_journal.read_text(errors="replace")[-3000:]
-
-    def arreter(self, delai: float = 30) -> None:
-        if self.processus.poll() is None:
-            self.processus.send_signal(signal.SIGTERM)
-            try:
-                self.processus.wait(timeout=delai)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.processus.pid, signal.SIGKILL)
-                self.processus.wait(timeout=delai)
-        self.journal.close()
-
-
 # --- Measure ----------------------------------------------------------------------------
 
 
@@ -555,17 +501,6 @@ def attendre_credits(nombre: int, fin: float) -> int:
         time.sleep(1)
 
 
-def centile(valeurs_triees: list[float], p: float) -> float:
-    from bench.charge import centile as centile_
-
-    return centile_(valeurs_triees, p)
-
-
-def nombre_fr(valeur: float, decimales: int = 0) -> str:
-    texte = f"{valeur:,.{decimales}f}"
-    return texte.replace(",", "\u202f").replace(".", ",")
-
-
 def verifier(virements, montant_total: Decimal) -> list[str]:
     from django.db.models import Count, Sum
 
@@ -672,7 +607,10 @@ def mesurer(args) -> int:
         with connection.cursor() as curseur:
             curseur.execute(CREER_TABLE)
         connection.close()
-        gunicorn = Gunicorn(env, args.gunicorn, dossier / "gunicorn.log", args.port)
+        # GET on the endpoint: 405 (POST only), no database access.
+        gunicorn = Gunicorn(
+            env, args.gunicorn, dossier / "gunicorn.log", args.port, sonde=CHEMIN, code_sonde=405
+        )
         gunicorn.attendre()
         if args.requetes:
             mesurer_point_d_entree(gunicorn, args)
