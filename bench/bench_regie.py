@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import math
 import multiprocessing as mp
 import os
 import platform
@@ -38,6 +37,9 @@ from pathlib import Path
 RACINE = Path(__file__).resolve().parent.parent
 if str(RACINE) not in sys.path:
     sys.path.insert(0, str(RACINE))
+from bench.charge import centile  # noqa: E402 (after the path above)
+from bench.outils import nombre_fr  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portail.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pecule_bench")
 # No SQL query log (DEBUG keeps every query in memory): measure what production runs.
@@ -332,16 +334,6 @@ def travailleur(recettes, barriere, resultats) -> None:
     fin = time.monotonic()
     connection.close()
     resultats.put((debut, fin, latences, erreurs))
-
-
-def centile(valeurs_triees: list[float], p: float) -> float:
-    """Nearest-rank percentile."""
-    rang = max(1, math.ceil(p / 100 * len(valeurs_triees)))
-    return valeurs_triees[min(rang, len(valeurs_triees)) - 1]
-
-
-def nombre_fr(valeur: float, decimales: int = 0) -> str:
-    return f"{valeur:,.{decimales}f}".replace(",", "\u202f").replace(".", ",")
 
 
 def mesurer(nombre_processus: int, recettes: list[tuple[int, str, str]]) -> dict:
