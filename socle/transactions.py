@@ -50,19 +50,24 @@ def ecritures_engagees():
         raise
 
 
+def _champs_inseres(meta) -> list:
+    """The columns an INSERT writes, as `Model.save` does: neither the automatic primary
+    key nor generated fields."""
+    return [
+        champ
+        for champ in meta.local_concrete_fields
+        if not champ.generated and champ is not meta.auto_field
+    ]
+
+
 def inserer_sauf_doublon(objet: Model) -> bool:
     """Insert `objet` unless a unique constraint already holds a row with its values:
     True (and `objet.pk` set) when inserted, False when a row was already there."""
     modele = type(objet)
     meta = modele._meta
     connexion = connections[router.db_for_write(modele)]
-    champs = [
-        champ
-        for champ in meta.local_concrete_fields
-        if not champ.generated and champ is not meta.auto_field
-    ]
     requete = InsertQuery(modele, on_conflict=OnConflict.IGNORE)
-    requete.insert_values(champs, [objet])
+    requete.insert_values(_champs_inseres(meta), [objet])
     compilateur = requete.get_compiler(connection=connexion)
     compilateur.returning_fields = [meta.pk]
     ((sql, parametres),) = compilateur.as_sql()
@@ -87,16 +92,8 @@ def inserer_et_mettre_a_jour(objets: list[Model], instance: Model, champs: list[
         modele.objects.bulk_create(objets)
         instance.save(update_fields=champs)
         return
-    meta = modele._meta
     insertion = InsertQuery(modele)
-    insertion.insert_values(
-        [
-            champ
-            for champ in meta.local_concrete_fields
-            if not champ.generated and champ is not meta.auto_field
-        ],
-        objets,
-    )
+    insertion.insert_values(_champs_inseres(modele._meta), objets)
     ((sql_insertion, parametres_insertion),) = insertion.get_compiler(connection=connexion).as_sql()
     mise_a_jour = UpdateQuery(type(instance))
     mise_a_jour.add_update_values({champ: getattr(instance, champ) for champ in champs})
