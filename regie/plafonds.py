@@ -140,11 +140,14 @@ def marges(
     """The caps of `compte`'s establishment and what is left under them this month for
     `emetteur`, with the same arguments as `verifier_plafonds`."""
     etablissement = compte.detenu.etablissement
-    deja = subsides_du_mois(compte, jour) + en_attente
     plafond_emetteur = etablissement.plafond_mensuel_par_emetteur
+    du_mois, de_l_emetteur = _subsides_du_mois_et_de_l_emetteur(
+        compte, jour, emetteur if plafond_emetteur is not None else None
+    )
+    deja = du_mois + en_attente
     reste_emetteur = None
     if plafond_emetteur is not None and emetteur:
-        deja_emetteur = subsides_du_mois(compte, jour, emetteur) + en_attente_emetteur
+        deja_emetteur = de_l_emetteur + en_attente_emetteur
         reste_emetteur = max(plafond_emetteur - deja_emetteur, ZERO)
     return Marges(
         par_virement=etablissement.plafond_par_virement,
